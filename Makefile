@@ -1,0 +1,51 @@
+# The two commands a new user needs: `make run` and `make test`. Everything else is a helper.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+export FLASK_APP := wsgi.py
+
+.PHONY: run test install i18n lint migrate demo worker beat bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+# Re-install only when the dependency list changes; compile the catalogs on every install
+# so a fresh clone needs no manual step.
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pybabel compile --use-fuzzy -d workflow/translations --statistics 2>&1 | tail -n 3
+	touch $(STAMP)
+
+install: $(STAMP)
+	@$(BIN)/pybabel compile -d workflow/translations >/dev/null
+
+run: install
+	TIZIM_CONFIG=development $(BIN)/flask db upgrade
+	TIZIM_CONFIG=development $(BIN)/flask demo load --if-empty
+	TIZIM_CONFIG=development $(BIN)/flask run --host 127.0.0.1 --port 5000
+
+test: install
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff check .
+
+# Extract every marked string, merge into the kk/ru/en catalogs, compile.
+i18n: install
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k ngettext:1,2 -k _n:1,2 --no-location --sort-output -o workflow/translations/messages.pot .
+	$(BIN)/pybabel update -i workflow/translations/messages.pot -d workflow/translations --no-fuzzy-matching --ignore-obsolete
+	$(BIN)/pybabel compile -d workflow/translations --statistics
+
+worker: install
+	$(BIN)/celery -A wsgi worker --loglevel INFO --concurrency 2
+
+beat: install
+	$(BIN)/celery -A wsgi beat --loglevel INFO
+
+bench: install
+	$(BIN)/python bench/run.py
+
+clean:
+	rm -rf $(VENV) instance/*.sqlite3 .pytest_cache

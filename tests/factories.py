@@ -1,0 +1,118 @@
+"""Test data. Nominations reach their state through the pipeline's own actions, never by hand."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import date
+
+import factory
+from sqlalchemy import select
+
+from workflow import pipeline
+from workflow.auth.services import hash_password
+from workflow.domain import AssociationKind, AssociationLevel, ConsentForm, Role, Route, State
+from workflow.extensions import db
+from workflow.iin import make_iin
+from workflow.models import Association, Candidate, Nomination, Region, User
+
+PASSWORD = "pw-test-1234"  # noqa: S105
+_HASH: list[str] = []
+_serial = itertools.count(1)
+
+
+def password_hash() -> str:
+    # argon2 is slow by design; one hash serves every test user.
+    if not _HASH:
+        _HASH.append(hash_password(PASSWORD))
+    return _HASH[0]
+
+
+def region(code: str = "KZ-75") -> Region:
+    return db.session.scalar(select(Region).where(Region.iso_code == code))
+
+
+def next_iin(born: date = date(1985, 3, 15), sex: str = "male") -> str:
+    while True:
+        iin = make_iin(born, sex, next(_serial))
+        if iin:
+            return iin
+
+
+class Base(factory.alchemy.SQLAlchemyModelFactory):
+    class Meta:
+        abstract = True
+        sqlalchemy_session_factory = lambda: db.session  # noqa: E731
+        sqlalchemy_session_persistence = "flush"
+
+
+class UserFactory(Base):
+    class Meta:
+        model = User
+
+    email = factory.Sequence(lambda n: f"user{n}@test.kz")
+    name = factory.Sequence(lambda n: f"User {n}")
+    role = Role.COORDINATOR
+    region = factory.LazyAttribute(lambda o: region() if o.role == Role.COORDINATOR else None)
+    password_hash = factory.LazyFunction(password_hash)
+
+
+class AssociationFactory(Base):
+    class Meta:
+        model = Association
+
+    name = factory.Sequence(lambda n: f"Ethno-cultural centre {n}")
+    level = AssociationLevel.REGIONAL
+    kind = AssociationKind.ETHNO_CULTURAL
+    region = factory.LazyFunction(region)
+
+
+class CandidateFactory(Base):
+    class Meta:
+        model = Candidate
+
+    birth_date = date(1985, 3, 15)
+    sex = "male"
+    iin = factory.LazyAttribute(lambda o: next_iin(o.birth_date, o.sex))
+    surname = factory.Sequence(lambda n: f"Surname{n}")
+    given_name = "Ерлан"
+    patronymic = "Серікұлы"
+    citizenship = "KZ"
+    ethnicity = "қазақ"
+    region = factory.LazyFunction(region)
+    occupation = "Teacher"
+    position = "Head of the centre"
+    email = factory.Sequence(lambda n: f"nominee{n}@test.kz")
+    consent_given_on = date(2026, 1, 10)
+    consent_form = ConsentForm.WRITTEN
+    consent_scope = "Processing by the Assembly's Secretariat for the term of membership"
+
+
+def user(role: str = Role.COORDINATOR, region_code: str | None = "KZ-75", **kw) -> User:
+    reg = region(region_code) if (role == Role.COORDINATOR and region_code) else None
+    return UserFactory(role=role, region=reg, **kw)
+
+
+def actor_for(transition_who, region_code: str):
+    """Someone allowed to fire a transition in ``region_code``: coordinator, officer or system."""
+    if Role.COORDINATOR in transition_who:
+        return user(Role.COORDINATOR, region_code)
+    if Role.SECRETARIAT in transition_who:
+        return user(Role.SECRETARIAT)
+    return pipeline.SYSTEM
+
+
+def nomination(state: State = State.DRAFT, *, region_code: str = "KZ-75",
+               route: Route = Route.REGIONAL, candidate: Candidate | None = None) -> Nomination:
+    """A nomination brought to ``state`` by the pipeline's own actions (flushed, not committed)."""
+    reg = region(region_code)
+    candidate = candidate or CandidateFactory(region=reg)
+    entry = pipeline.ENTRIES[route]
+    nom = Nomination(candidate=candidate, route=route, region=reg,
+                     association=AssociationFactory(region=reg) if route == Route.REGIONAL else None,
+                     nominating_body=None if route == Route.REGIONAL else "Council decision No. 1",
+                     justification="Long service to inter-ethnic accord.")
+    pipeline.enter(nom, actor_for(entry.who, region_code))
+    for action in pipeline.path_to(state, route):
+        t = pipeline.BY_ACTION[action]
+        pipeline.apply(nom, action, actor_for(t.who, region_code), comment="reason")
+    return nom

@@ -1,0 +1,37 @@
+from sqlalchemy import func, select
+
+from workflow import demo, pipeline
+from workflow.domain import Role, State
+from workflow.extensions import db
+from workflow.models import Association, AuditEvent, Membership, Nomination, Region, User
+
+
+def test_demo_has_every_state_and_role_and_lawful_histories(app, runner):
+    result = runner.invoke(args=["demo", "load", "--if-empty"])
+    assert result.exit_code == 0, result.output
+    assert "secretariat@tizim.kz" in result.output and demo.DEMO_PASSWORD in result.output
+
+    states = set(db.session.scalars(select(Nomination._status).distinct()))
+    assert states == {s.value for s in State}
+    roles = set(db.session.scalars(select(User.role).distinct()))
+    assert {Role.COORDINATOR, Role.SECRETARIAT, Role.ADMIN} <= roles
+    regions_with_associations = db.session.scalar(
+        select(func.count(func.distinct(Association.region_id)))
+    )
+    assert regions_with_associations == db.session.scalar(select(func.count(Region.id))) == 20
+    assert db.session.scalar(select(func.count(Membership.id))) == demo.SPREAD[State.MEMBER]
+
+    # Every history is a walk the pipeline allows: each event starts where the last one ended.
+    for nomination in db.session.scalars(select(Nomination)):
+        events = list(db.session.scalars(
+            select(AuditEvent).where(AuditEvent.nomination_id == nomination.id)
+            .order_by(AuditEvent.id)))
+        assert events[0].action == "create"
+        for previous, event in zip(events, events[1:], strict=False):
+            transition = pipeline.BY_ACTION[event.action]
+            assert State(previous.to_status) in transition.sources
+            assert event.to_status == transition.target
+        assert events[-1].to_status == nomination.status
+
+    again = runner.invoke(args=["demo", "load", "--if-empty"])
+    assert "already loaded" in again.output

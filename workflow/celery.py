@@ -1,0 +1,21 @@
+"""Celery, set up as Flask's "Background Tasks with Celery" shows."""
+
+from celery import Celery, Task
+from flask import Flask
+
+
+def celery_init_app(app: Flask) -> Celery:
+    """Create the Celery app whose tasks run inside ``app``'s context."""
+
+    class FlaskTask(Task):
+        def __call__(self, *args, **kwargs):
+            with app.app_context():
+                return self.run(*args, **kwargs)
+
+    celery_app = Celery(app.name, task_cls=FlaskTask)
+    celery_app.config_from_object(app.config["CELERY"])
+    celery_app.set_default()
+    # Task modules live in the top-level tasks/ package.
+    celery_app.autodiscover_tasks(["tasks"], related_name=None, force=True)
+    app.extensions["celery"] = celery_app
+    return celery_app

@@ -1,0 +1,149 @@
+"""Demo data: regions, associations, users of every role, nominations in every state.
+
+Every nomination reaches its state through the pipeline's own actions, so every history
+shown is one the pipeline allows.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from sqlalchemy import func, select
+
+from workflow import pipeline
+from workflow.auth.services import create_user
+from workflow.database import transaction
+from workflow.domain import AssociationKind, AssociationLevel, ConsentForm, Role, Route, State
+from workflow.extensions import db
+from workflow.iin import make_iin
+from workflow.members.services import issue_membership_in_transaction
+from workflow.models import Association, Candidate, Nomination, Region, User
+from workflow.regions import load_regions
+
+DEMO_PASSWORD = "tizim-demo-2026"  # noqa: S105 - printed for the demo, never used in production
+
+PEOPLE = [
+    # (surname, given name, patronymic, sex, ethnicity)
+    ("Ахметов", "Ерлан", "Серікұлы", "male", "қазақ"),
+    ("Иванова", "Ольга", "Петровна", "female", "орыс"),
+    ("Ким", "Виктор", "Николаевич", "male", "корей"),
+    ("Хасанова", "Дильназ", "Ильхамовна", "female", "ұйғыр"),
+    ("Шмидт", "Андрей", "Иванович", "male", "неміс"),
+    ("Мирзаев", "Рустам", "Алишерович", "male", "өзбек"),
+    ("Коваленко", "Наталья", "Сергеевна", "female", "украин"),
+    ("Галиев", "Тимур", "Рашидович", "male", "татар"),
+    ("Пак", "Светлана", "Ёнгировна", "female", "корей"),
+    ("Нұрланқызы", "Әсел", None, "female", "қазақ"),
+    ("Алиев", "Эльдар", "Гасанович", "male", "әзербайжан"),
+    ("Дюсенбаева", "Гүлнар", "Қайратқызы", "female", "қазақ"),
+    ("Оганесян", "Арам", "Суренович", "male", "армян"),
+    ("Бойко", "Ирина", "Владимировна", "female", "беларусь"),
+    ("Юсупов", "Ильяс", "Маратович", "male", "дүнген"),
+]
+
+ASSOCIATIONS = [
+    ("Ассоциация корейцев Казахстана", AssociationLevel.REPUBLICAN, "KZ-75"),
+    ("Республиканский славянский центр", AssociationLevel.REPUBLICAN, "KZ-71"),
+    ("Республиканское уйгурское этнокультурное объединение", AssociationLevel.REPUBLICAN, "KZ-75"),
+    ("Ассоциация немцев Казахстана «Возрождение»", AssociationLevel.REPUBLICAN, "KZ-71"),
+]
+REGIONAL_KINDS = ("Татаро-башкирский культурный центр", "Украинский культурный центр",
+                  "Узбекский этнокультурный центр")
+
+# How many demo nominations end in each state: every state is present, ~60 in all.
+SPREAD = {
+    State.DRAFT: 6, State.SUBMITTED: 5, State.ON_AGENDA: 4, State.SUPPORTED: 4,
+    State.DECLINED_REGIONALLY: 3, State.FORWARDED: 5, State.RETURNED: 3, State.UNDER_REVIEW: 5,
+    State.COUNCIL_AGENDA: 4, State.RECOMMENDED: 4, State.COUNCIL_DECLINED: 2, State.APPROVED: 3,
+    State.REJECTED: 2, State.WITHDRAWN: 3, State.MEMBER: 8,
+}
+
+COMMENTS = {
+    "return": "Не приложено письменное согласие на обработку персональных данных.",
+    "withdraw": "Ассоциация отозвала кандидатуру.",
+}
+
+
+@dataclass
+class Login:
+    role: str
+    email: str
+    region: str | None
+
+
+def is_empty() -> bool:
+    return not db.session.scalar(select(func.count()).select_from(User))
+
+
+def load(seed: int = 2026) -> list[Login]:
+    """Create the demo data in one transaction and return the logins to print."""
+    rng = random.Random(seed)
+    logins: list[Login] = []
+    with transaction():
+        load_regions()
+        regions = list(db.session.scalars(select(Region).order_by(Region.sort_order)))
+        by_code = {r.iso_code: r for r in regions}
+        for name, level, code in ASSOCIATIONS:
+            db.session.add(Association(name=name, level=level, kind=AssociationKind.ETHNO_CULTURAL,
+                                       region=by_code[code]))
+        for region in regions:
+            for kind in REGIONAL_KINDS[: 2 + region.sort_order % 2]:
+                db.session.add(Association(name=f"{kind} ({region.name_ru})",
+                                           level=AssociationLevel.REGIONAL,
+                                           kind=AssociationKind.ETHNO_CULTURAL, region=region))
+        db.session.flush()
+
+        def user(role, email, name, region=None):
+            create_user(email=email, name=name, role=role, password=DEMO_PASSWORD,
+                        region_code=region.iso_code if region else None)
+            logins.append(Login(role, email, region.iso_code if region else None))
+
+        user(Role.ADMIN, "admin@tizim.kz", "Әкімші Демо")
+        user(Role.SECRETARIAT, "secretariat@tizim.kz", "Жанар Секретариат")
+        coordinators = {}
+        for region in regions:
+            email = f"coordinator.{region.iso_code.lower()}@tizim.kz"
+            user(Role.COORDINATOR, email, f"Координатор {region.name_ru}", region)
+            coordinators[region.id] = db.session.scalar(select(User).where(User.email == email))
+        secretariat = db.session.scalar(select(User).where(User.role == Role.SECRETARIAT))
+
+        associations = list(db.session.scalars(select(Association)))
+        serial = 1000
+        n = 0
+        for state, count in SPREAD.items():
+            for _ in range(count):
+                region = regions[n % len(regions)]
+                person = PEOPLE[n % len(PEOPLE)]
+                n += 1
+                born = date(1955, 1, 1) + timedelta(days=rng.randrange(0, 365 * 45))
+                iin = None
+                while iin is None:
+                    serial += 1
+                    iin = make_iin(born, person[3], serial)
+                candidate = Candidate(
+                    iin=iin, surname=person[0], given_name=person[1], patronymic=person[2],
+                    birth_date=born, sex=person[3], citizenship="KZ", ethnicity=person[4],
+                    region=region, occupation="Председатель этнокультурного центра",
+                    position="Председатель", phone="+7 701 000 00 00",
+                    email=f"nominee{n}@example.kz", consent_given_on=date.today(),
+                    consent_form=ConsentForm.WRITTEN,
+                    consent_scope="Сбор, хранение и передача в Секретариат АНК на срок членства",
+                )
+                eligible = [a for a in associations
+                            if a.region_id == region.id or a.level == AssociationLevel.REPUBLICAN]
+                nomination = Nomination(
+                    candidate=candidate, route=Route.REGIONAL, region=region,
+                    association=rng.choice(eligible),
+                    justification="Многолетняя работа по укреплению межэтнического согласия.",
+                )
+                pipeline.enter(nomination, coordinators[region.id])
+                for action in pipeline.path_to(state):
+                    if action == "issue_membership":
+                        issue_membership_in_transaction(nomination.id)
+                        continue
+                    who = pipeline.BY_ACTION[action].who
+                    actor = coordinators[region.id] if Role.COORDINATOR in who else secretariat
+                    pipeline.apply(nomination, action, actor, comment=COMMENTS.get(action, ""))
+    return logins

@@ -1,0 +1,187 @@
+"""The domain's fixed vocabularies: roles, routes, states, grounds. Labels live in the catalogs."""
+
+from enum import StrEnum
+
+from flask_babel import lazy_gettext as _l
+
+
+class Role(StrEnum):
+    COORDINATOR = "coordinator"
+    SECRETARIAT = "secretariat"
+    MEMBER = "member"
+    ADMIN = "admin"
+    # Not a login role: the actor of work the system does itself (issuing memberships).
+    SYSTEM = "system"
+
+
+LOGIN_ROLES = (Role.COORDINATOR, Role.SECRETARIAT, Role.MEMBER, Role.ADMIN)
+
+ROLE_LABELS = {
+    Role.COORDINATOR: _l("Regional coordinator"),
+    Role.SECRETARIAT: _l("Secretariat officer"),
+    Role.MEMBER: _l("Member"),
+    Role.ADMIN: _l("Administrator"),
+    Role.SYSTEM: _l("System"),
+}
+
+
+class Route(StrEnum):
+    """Routes of nomination, Law No. 70-IV Art. 15.2."""
+
+    REGIONAL = "regional"
+    ASSOCIATION = "association"
+    COUNCIL = "council"
+    ROTATION = "rotation"
+
+
+ROUTE_LABELS = {
+    Route.REGIONAL: _l("Regional assembly session"),
+    Route.ASSOCIATION: _l("Supreme body of an association"),
+    Route.COUNCIL: _l("Council of the Assembly"),
+    Route.ROTATION: _l("Rotation"),
+}
+
+
+class State(StrEnum):
+    DRAFT = "draft"
+    SUBMITTED = "submitted"
+    ON_AGENDA = "on_agenda"
+    SUPPORTED = "supported"
+    DECLINED_REGIONALLY = "declined_regionally"
+    FORWARDED = "forwarded"
+    RETURNED = "returned"
+    UNDER_REVIEW = "under_review"
+    COUNCIL_AGENDA = "council_agenda"
+    RECOMMENDED = "recommended"
+    COUNCIL_DECLINED = "council_declined"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    WITHDRAWN = "withdrawn"
+    MEMBER = "member"
+
+
+STATE_LABELS = {
+    State.DRAFT: _l("Draft"),
+    State.SUBMITTED: _l("Submitted"),
+    State.ON_AGENDA: _l("On a session agenda"),
+    State.SUPPORTED: _l("Supported by the regional session"),
+    State.DECLINED_REGIONALLY: _l("Not supported by the regional session"),
+    State.FORWARDED: _l("Forwarded to the Secretariat"),
+    State.RETURNED: _l("Returned for correction"),
+    State.UNDER_REVIEW: _l("Under review"),
+    State.COUNCIL_AGENDA: _l("On the Council agenda"),
+    State.RECOMMENDED: _l("Recommended to the Chairman"),
+    State.COUNCIL_DECLINED: _l("Declined by the Council"),
+    State.APPROVED: _l("Approved by the Chairman"),
+    State.REJECTED: _l("Rejected by the Chairman"),
+    State.WITHDRAWN: _l("Withdrawn"),
+    State.MEMBER: _l("Member of the Assembly"),
+}
+
+
+class Sex(StrEnum):
+    MALE = "male"
+    FEMALE = "female"
+
+
+SEX_LABELS = {Sex.MALE: _l("Male"), Sex.FEMALE: _l("Female")}
+
+
+class AssociationLevel(StrEnum):
+    REPUBLICAN = "republican"
+    REGIONAL = "regional"
+
+
+ASSOCIATION_LEVEL_LABELS = {
+    AssociationLevel.REPUBLICAN: _l("Republican"),
+    AssociationLevel.REGIONAL: _l("Regional"),
+}
+
+
+class AssociationKind(StrEnum):
+    ETHNO_CULTURAL = "ethno_cultural"
+    OTHER = "other"
+
+
+ASSOCIATION_KIND_LABELS = {
+    AssociationKind.ETHNO_CULTURAL: _l("Ethno-cultural association"),
+    AssociationKind.OTHER: _l("Other public association"),
+}
+
+
+class ConsentForm(StrEnum):
+    """How consent to personal data processing was given (Law No. 94-V Art. 8)."""
+
+    WRITTEN = "written"
+    ELECTRONIC = "electronic"
+
+
+CONSENT_FORM_LABELS = {
+    ConsentForm.WRITTEN: _l("In writing, signed"),
+    ConsentForm.ELECTRONIC: _l("Electronic, signed with an EDS"),
+}
+
+
+class MembershipStatus(StrEnum):
+    ACTIVE = "active"
+    ENDED = "ended"
+
+
+class EndGround(StrEnum):
+    """Grounds for leaving the Assembly, Law No. 70-IV Art. 17: a fixed list."""
+
+    OWN_INITIATIVE = "own_initiative"
+    CITIZENSHIP_LOST = "citizenship_lost"
+    LEFT_COUNTRY = "left_country"
+    POST_CHANGED = "post_changed"
+    DEATH = "death"
+    COURT_INCOMPETENT = "court_incompetent"
+    COURT_DEAD_OR_MISSING = "court_dead_or_missing"
+    ROTATION = "rotation"
+    RECALLED = "recalled"
+    HEALTH = "health"
+    IMPROPER_PERFORMANCE = "improper_performance"
+    DISCREDITING_OFFENCE = "discrediting_offence"
+    CONVICTION = "conviction"
+    MOVED_REGION = "moved_region"
+    OTHER = "other"
+
+
+END_GROUND_LABELS = {
+    EndGround.OWN_INITIATIVE: _l("On the member's own initiative"),
+    EndGround.CITIZENSHIP_LOST: _l("Loss of citizenship of the Republic of Kazakhstan"),
+    EndGround.LEFT_COUNTRY: _l("Departure abroad for permanent residence"),
+    EndGround.POST_CHANGED: _l("Change of the post by virtue of which the member sat"),
+    EndGround.DEATH: _l("Death"),
+    EndGround.COURT_INCOMPETENT: _l("Declared legally incompetent by a court"),
+    EndGround.COURT_DEAD_OR_MISSING: _l("Declared dead or missing by a court"),
+    EndGround.ROTATION: _l("Rotation"),
+    EndGround.RECALLED: _l("Recalled by the nominating association"),
+    EndGround.HEALTH: _l("State of health (at the Chairman's discretion)"),
+    EndGround.IMPROPER_PERFORMANCE: _l("Improper performance of duties (at the Chairman's discretion)"),
+    EndGround.DISCREDITING_OFFENCE: _l("An offence discrediting the title (at the Chairman's discretion)"),
+    EndGround.CONVICTION: _l("A conviction that has entered into force (at the Chairman's discretion)"),
+    EndGround.MOVED_REGION: _l("Moving to another region (regional members)"),
+    EndGround.OTHER: _l("Other grounds (at the Chairman's discretion)"),
+}
+
+
+class DocumentKind(StrEnum):
+    DECISION = "decision"  # the association's or body's decision / protocol
+    CONSENT = "consent"  # written consent to personal data processing
+    CV = "cv"
+    PROTOCOL = "protocol"  # a session's or meeting's protocol
+    ORDER = "order"  # the Chairman's order
+    OTHER = "other"
+
+
+DOCUMENT_KIND_LABELS = {
+    DocumentKind.DECISION: _l("Decision or protocol of the nominating body"),
+    DocumentKind.CONSENT: _l("Consent to personal data processing"),
+    DocumentKind.CV: _l("Curriculum vitae"),
+    DocumentKind.PROTOCOL: _l("Protocol"),
+    DocumentKind.ORDER: _l("Order"),
+    DocumentKind.OTHER: _l("Other document"),
+}
+
+LANGUAGE_LABELS = {"kk": "Қазақша", "ru": "Русский", "en": "English"}

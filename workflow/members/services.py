@@ -1,0 +1,50 @@
+"""Memberships: issuing them from approved nominations."""
+
+from __future__ import annotations
+
+from flask import current_app
+from sqlalchemy import select
+
+from workflow import pipeline
+from workflow.database import next_counter, transaction
+from workflow.domain import State
+from workflow.extensions import db
+from workflow.models import Membership, Nomination, utcnow
+
+
+def member_number(year: int) -> str:
+    """The next member number of ``year``, unique under concurrency (a counter row lock)."""
+    seq = next_counter(f"member-number-{year}")
+    return current_app.config["MEMBER_NUMBER_PATTERN"].format(year=year, seq=seq)
+
+
+def issue_membership_in_transaction(nomination_id: int) -> Membership:
+    """Turn an approved nomination into a membership, inside the caller's transaction.
+
+    Idempotent: a nomination already issued returns its membership.
+    """
+    existing = db.session.scalar(select(Membership).where(Membership.nomination_id == nomination_id))
+    if existing is not None:
+        return existing
+    nomination = db.session.get(Nomination, nomination_id)
+    pipeline.apply(nomination, "issue_membership", pipeline.SYSTEM)
+    today = utcnow().date()
+    membership = Membership(
+        nomination_id=nomination.id,
+        candidate_id=nomination.candidate_id,
+        region_id=nomination.region_id,
+        member_number=member_number(today.year),
+        started_on=today,
+    )
+    db.session.add(membership)
+    db.session.flush()
+    return membership
+
+
+def issue_membership(nomination_id: int) -> Membership | None:
+    """Issue the membership of one approved nomination in its own transaction."""
+    with transaction():
+        nomination = db.session.get(Nomination, nomination_id)
+        if nomination is None or nomination.status not in (State.APPROVED, State.MEMBER):
+            return None
+        return issue_membership_in_transaction(nomination_id)
