@@ -287,6 +287,8 @@ class Document(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     nomination_id: Mapped[int | None] = mapped_column(ForeignKey("nominations.id"), index=True)
+    # For documents of no nomination (a session protocol): whose region; None = national.
+    region_id: Mapped[int | None] = mapped_column(ForeignKey("regions.id"), index=True)
     kind: Mapped[str] = mapped_column(String(16))
     filename: Mapped[str] = mapped_column(String(255))
     content_type: Mapped[str] = mapped_column(String(100))

@@ -16,6 +16,7 @@ BLUEPRINTS = (
     "workflow.main.views",
     "workflow.nominations.views",
     "workflow.admin.views",
+    "workflow.documents.views",
 )
 
 
@@ -89,6 +90,7 @@ def register_extensions(app: Flask) -> None:
 
     login_manager.user_loader(load_user)
     import workflow.database  # noqa: F401 - registers the SQLite pragmas
+    import workflow.outbox  # noqa: F401 - publishes outbox rows after commit
 
 
 def register_celery(app: Flask) -> None:

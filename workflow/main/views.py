@@ -11,8 +11,7 @@ from flask import (
 from flask_login import current_user
 
 from workflow.database import transaction
-from workflow.domain import Role
-from workflow.nominations import services as nominations
+from workflow.main import dashboards
 from workflow.permissions import public, requires
 
 bp = Blueprint("main", __name__)
@@ -22,10 +21,8 @@ bp = Blueprint("main", __name__)
 @requires("account")
 def home():
     """Show the signed-in user's starting page: their pipeline and what needs them now."""
-    if current_user.role in (Role.COORDINATOR, Role.SECRETARIAT):
-        counts = nominations.count_by_state(current_user)
-        return render_template("main/home.html", counts=counts)
-    return render_template("main/home.html", counts=None)
+    context = dashboards.BY_ROLE[current_user.role](current_user)
+    return render_template(f"main/home_{current_user.role}.html", **context)
 
 
 @bp.route("/language", methods=["POST"])

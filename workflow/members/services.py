@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from blinker import signal
 from flask import current_app
 from sqlalchemy import select
 
@@ -10,6 +11,9 @@ from workflow.database import next_counter, transaction
 from workflow.domain import State
 from workflow.extensions import db
 from workflow.models import Membership, Nomination, utcnow
+
+# Receivers (the member account and its invitation) join the issuing transaction.
+membership_issued = signal("tizim.membership-issued")
 
 
 def member_number(year: int) -> str:
@@ -38,6 +42,7 @@ def issue_membership_in_transaction(nomination_id: int) -> Membership:
     )
     db.session.add(membership)
     db.session.flush()
+    membership_issued.send(membership)
     return membership
 
 

@@ -1,0 +1,27 @@
+"""What each role's home page shows. One function per role; the view picks by role."""
+
+from __future__ import annotations
+
+from workflow.nominations import services as nominations
+
+
+def coordinator(user) -> dict:
+    """The region's pipeline at a glance."""
+    return {"counts": nominations.count_by_state(user)}
+
+
+def secretariat(user) -> dict:
+    """The national pipeline at a glance."""
+    return {"counts": nominations.count_by_state(user)}
+
+
+def member(user) -> dict:
+    return {}
+
+
+def admin(user) -> dict:
+    return {}
+
+
+BY_ROLE = {"coordinator": coordinator, "secretariat": secretariat, "member": member,
+           "admin": admin}
