@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 from collections.abc import Mapping
 
 from flask import Flask, request, session
@@ -29,6 +30,9 @@ def load_config(app: Flask, config) -> None:
     else:
         app.config.from_object(config)
     uri = app.config["SQLALCHEMY_DATABASE_URI"] or ""
+    if uri.startswith("sqlite:///") and not uri.startswith("sqlite:///:memory:"):
+        # SQLite creates the file but not its folder (instance/ on a fresh clone).
+        Path(uri.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
     if uri.startswith("sqlite"):
         # A web request and a task may write at once: wait for the lock instead of failing.
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"connect_args": {"timeout": 30}}
