@@ -186,3 +186,24 @@ def redis_url():
     if not reachable("127.0.0.1", 6379):
         unavailable("Redis is not reachable at 127.0.0.1:6379")
     return REDIS_URL
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "backends(*names): run only on these database backends (others deselected)"
+    )
+
+
+def pytest_collection_modifyitems(config, items):
+    """Honour @pytest.mark.backends("sqlite"): deselect, rather than skip, other backends."""
+    keep, drop = [], []
+    for item in items:
+        marker = item.get_closest_marker("backends")
+        backend = getattr(item, "callspec", None) and item.callspec.params.get("database_url")
+        if marker and backend and backend not in marker.args:
+            drop.append(item)
+        else:
+            keep.append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep

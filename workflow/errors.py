@@ -2,6 +2,7 @@
 
 from flask import Flask, jsonify, render_template, request
 from flask_babel import lazy_gettext as _l
+from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from workflow import pipeline
@@ -45,6 +46,11 @@ def register(app: Flask) -> None:
     def http_error(error: HTTPException):
         detail = getattr(error, "description", None) if error.code == 429 else None
         return render_error(error.code or 500, detail)
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(error: CSRFError):
+        return render_error(400, _l("The form had expired or was sent from another page. "
+                                    "Reload the page and send it again; nothing was saved."))
 
     @app.errorhandler(pipeline.TransitionError)
     def transition_error(error: pipeline.TransitionError):

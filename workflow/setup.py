@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 from collections.abc import Mapping
+from pathlib import Path
 
 from flask import Flask, request, session
 from flask_login import current_user
@@ -18,6 +18,7 @@ BLUEPRINTS = (
     "workflow.nominations.views",
     "workflow.admin.views",
     "workflow.documents.views",
+    "workflow.api.views",
 )
 
 
