@@ -377,6 +377,82 @@ def test_templates_take_region_names_from_the_regions_table():
     assert offenders == []
 
 
+# --- strings that never reached the catalog: hard-coded in a template or in Python -------------
+
+JINJA = re.compile(r"{#.*?#}|{%.*?%}|{{.*?}}", re.S)
+LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
+
+
+def hard_coded_words(template_source: str) -> list[str]:
+    """Latin words a template shows outside any {{ }} expression: text that skipped gettext."""
+    texts = visible_texts(JINJA.sub(" ", template_source))
+    return [t for t in texts if t not in ALLOWED and not EMAIL.match(t) and LATIN_WORD.search(t)]
+
+
+def test_hard_coded_template_text_is_detected():
+    source = '<h1>{{ _("Users") }}</h1><p>Candidate data</p>{# a note #}<b>{{ user.name }}</b>' \
+             '<input placeholder="Search"><span title="{{ _(\'Close\') }}">·</span>'
+    assert hard_coded_words(source) == ["Candidate data", "Search"]
+
+
+def test_templates_hold_no_text_outside_gettext():
+    offenders = []
+    for path in sorted((ROOT / "templates").rglob("*")):
+        if path.suffix in (".html", ".txt"):
+            words = hard_coded_words(path.read_text(encoding="utf-8"))
+            offenders += [f"{path.relative_to(ROOT)}: {w!r}" for w in words]
+    assert offenders == [], "wrap these in {{ _(\"...\") }}"
+
+
+GETTEXT_NAMES = {"_", "_l", "gettext", "lazy_gettext", "ngettext", "lazy_ngettext", "_n", "_ln"}
+
+
+def untranslated_literals(source: str) -> list[str]:
+    """Literal text given to a person without gettext: flash("..."), a form field's label or a
+    validator's message as a plain string, and f-strings inside gettext."""
+    import ast
+
+    def literal(node) -> bool:
+        return isinstance(node, ast.JoinedStr) or (
+            isinstance(node, ast.Constant) and isinstance(node.value, str)
+            and LATIN_WORD.search(node.value) is not None
+        )
+
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if not isinstance(node, ast.Call):
+            continue
+        name = getattr(node.func, "id", None) or getattr(node.func, "attr", "")
+        if name in GETTEXT_NAMES and node.args and isinstance(node.args[0], ast.JoinedStr):
+            found.append(f"line {node.lineno}: f-string inside {name}()")
+        suspects = []
+        if name == "flash" and node.args:
+            suspects.append(node.args[0])
+        if name.endswith("Field") and node.args:
+            suspects.append(node.args[0])
+        suspects += [k.value for k in node.keywords if k.arg in ("label", "message", "description")]
+        found += [f"line {node.lineno}: {name}({ast.unparse(s)[:60]})" for s in suspects if literal(s)]
+    return found
+
+
+def test_untranslated_python_literals_are_detected():
+    source = (
+        'flash("Saved.")\nflash(_("Saved."))\nname = StringField("Name")\n'
+        'age = IntegerField(_l("Age"), validators=[DataRequired(message="Required")])\n'
+        '_(f"Hello {x}")\n'
+    )
+    assert len(untranslated_literals(source)) == 4
+
+
+def test_python_gives_people_only_translated_text():
+    offenders = []
+    for folder in ("workflow", "tasks"):
+        for path in sorted((ROOT / folder).rglob("*.py")):
+            offenders += [f"{path.relative_to(ROOT)} {hit}"
+                          for hit in untranslated_literals(path.read_text(encoding="utf-8"))]
+    assert offenders == [], "wrap these in _() (views) or _l() (forms, module level)"
+
+
 # --- d. the language: user setting, then cookie, then Accept-Language, then the default ---------
 
 
