@@ -583,6 +583,22 @@ def test_json_error_message_follows_the_language_cookie(app, client, auth):
     assert response.json["title"] == "Сізге қолжетімсіз"
 
 
+def test_rate_limit_page_is_in_the_language(_app):
+    from workflow import create_app
+
+    app = create_app({"TIZIM_CONFIG": "testing", "RATELIMIT_ENABLED": True,
+                      "LOGIN_RATE_LIMIT": "1 per minute",
+                      "SQLALCHEMY_DATABASE_URI": _app.config["SQLALCHEMY_DATABASE_URI"]})
+    client = app.test_client()
+    client.set_cookie("lang", "ru")
+    client.post("/auth/login", data={"email": "a@test.kz", "password": "x"})
+    response = client.post("/auth/login", data={"email": "a@test.kz", "password": "x"},
+                           headers={"Accept": "application/json"})
+    assert response.status_code == 429
+    assert response.json["title"] == "Слишком много попыток"
+    assert response.json["message"] == "Подождите несколько минут и повторите попытку."
+
+
 @pytest.mark.parametrize(("lang", "required"), [("ru", "Обязательное поле."),
                                                  ("kk", "Бұл өріс міндетті")])
 def test_form_errors_are_in_the_language(client, lang, required):
