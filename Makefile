@@ -15,7 +15,7 @@ $(BIN)/python:
 # so a fresh clone needs no manual step.
 $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[dev]'
-	$(BIN)/pybabel compile --use-fuzzy -d workflow/translations --statistics 2>&1 | tail -n 3
+	$(BIN)/pybabel compile -d workflow/translations --statistics
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -32,10 +32,16 @@ test: install
 lint: install
 	$(BIN)/ruff check .
 
-# Extract every marked string, merge into the kk/ru/en catalogs, compile.
+# Extract every marked string (templates, Python, e-mails), merge into the kk/ru/en catalogs,
+# compile. The keywords are Flask-Babel's: _ gettext ngettext pgettext are Babel's defaults;
+# lazy_gettext/_l and lazy_ngettext/_ln are ours. Comments starting "TRANSLATORS:" reach the .po.
+I18N_KEYWORDS := -k _l -k lazy_gettext -k ngettext:1,2 -k _n:1,2 -k lazy_ngettext:1,2 -k _ln:1,2 \
+	-k lazy_pgettext:1c,2
 i18n: install
-	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k ngettext:1,2 -k _n:1,2 --no-location --sort-output -o workflow/translations/messages.pot .
-	$(BIN)/pybabel update -i workflow/translations/messages.pot -d workflow/translations --no-fuzzy-matching --ignore-obsolete
+	$(BIN)/pybabel extract -F babel.cfg $(I18N_KEYWORDS) --add-comments=TRANSLATORS: \
+		--no-location --sort-output --project Tizim -o workflow/translations/messages.pot .
+	$(BIN)/pybabel update -i workflow/translations/messages.pot -d workflow/translations \
+		--no-fuzzy-matching --ignore-obsolete
 	$(BIN)/pybabel compile -d workflow/translations --statistics
 
 worker: install

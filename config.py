@@ -131,6 +131,9 @@ class Testing(Config):
         self.SQLALCHEMY_DATABASE_URI = "sqlite://"  # each test gives its own
         self.WTF_CSRF_ENABLED = False
         self.MAIL_BACKEND = "memory"
+        # Tests assert on the English source text; a test about another language says so
+        # (lang cookie, Accept-Language or force_locale). The shipped default stays kk.
+        self.BABEL_DEFAULT_LOCALE = "en"
         self.RATELIMIT_ENABLED = False
         self.CELERY = celery_settings(None, eager=True)
 

@@ -44,8 +44,9 @@ def render_error(status: int, detail=None):
 def register(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
-        detail = getattr(error, "description", None) if error.code == 429 else None
-        return render_error(error.code or 500, detail)
+        # Werkzeug's and Flask-Limiter's descriptions ("10 per 5 minute") are English only:
+        # the reader gets the catalog's message for the status instead.
+        return render_error(error.code or 500)
 
     @app.errorhandler(CSRFError)
     def csrf_error(error: CSRFError):

@@ -6,7 +6,7 @@ import logging
 from collections.abc import Mapping
 from pathlib import Path
 
-from flask import Flask, request, session
+from flask import Flask, request
 from flask_login import current_user
 
 import config as config_module
@@ -63,18 +63,23 @@ def register_logging(app: Flask) -> None:
 
 
 def select_locale() -> str:
-    """The user's setting, then the switch's cookie, then Accept-Language, then the default."""
+    """The user's setting, then the switch's cookie, then Accept-Language, then the default.
+
+    Each step counts only when it names a configured language: a stale or forged value
+    falls through to the next step instead of selecting a catalog that does not exist.
+    """
     from flask import current_app, has_request_context
 
     languages = current_app.config["LANGUAGES"]
+    default = current_app.config["BABEL_DEFAULT_LOCALE"]
     if not has_request_context():  # tasks and the CLI choose with flask_babel.force_locale
-        return current_app.config["BABEL_DEFAULT_LOCALE"]
-    if current_user and getattr(current_user, "is_authenticated", False) and current_user.language:
+        return default
+    if getattr(current_user, "is_authenticated", False) and current_user.language in languages:
         return current_user.language
-    chosen = request.cookies.get("lang") or session.get("lang")
-    if chosen in languages:
-        return chosen
-    return request.accept_languages.best_match(languages) or current_app.config["BABEL_DEFAULT_LOCALE"]
+    if request.cookies.get("lang") in languages:
+        return request.cookies["lang"]
+    # Werkzeug falls back to the primary tag, so "ru-RU" selects "ru".
+    return request.accept_languages.best_match(languages) or default
 
 
 def register_extensions(app: Flask) -> None:

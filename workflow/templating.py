@@ -1,7 +1,7 @@
 """What every template can use: permissions, labels, masked IINs, localized names."""
 
 from flask import Flask, current_app, request
-from flask_babel import format_date, format_datetime, get_locale
+from flask_babel import format_date, format_datetime, format_decimal, get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
@@ -22,6 +22,8 @@ def register(app: Flask) -> None:
     app.jinja_env.filters["datetime"] = (
         lambda d, fmt="medium": format_datetime(d, fmt) if d else "—"
     )
+    # 1234 -> "1 234" in kk and ru, "1,234" in en; counted phrases use ngettext with num=n|number.
+    app.jinja_env.filters["number"] = lambda n: format_decimal(n) if n is not None else "—"
     app.jinja_env.add_extension("jinja2.ext.do")
     # Globals, not context: imported macros see them too.
     app.jinja_env.globals.update(
