@@ -17,6 +17,9 @@ BLUEPRINTS = (
     "workflow.nominations.views",
     "workflow.admin.views",
     "workflow.documents.views",
+    "workflow.account.views",
+    "workflow.members.views",
+    "workflow.public.views",
 )
 
 
