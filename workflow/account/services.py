@@ -245,7 +245,7 @@ def delivery_for(token_id: int) -> Delivery | None:
         template="account_invitation" if invitation else "password_reset",
         subject=(_l("Your Tizim account: set your password") if invitation
                  else _l("Tizim: reset your password")),
-        context={"name": user.name, "link": link_for(token), "expires_at": token.expires_at},
+        context={"person": user.name, "link": link_for(token), "expires_at": token.expires_at},
     )
 
 

@@ -80,9 +80,12 @@ def profile():
         contact_email=candidate.email if candidate else None,
         language=current_user.language or current_app.config["BABEL_DEFAULT_LOCALE"],
     )
+    if candidate is None:  # staff keep no contacts here: only the language
+        del form.phone, form.contact_email
     if form.validate_on_submit():
         services.update_profile(current_user, language=form.language.data,
-                                phone=form.phone.data, contact_email=form.contact_email.data)
+                                phone=form.phone.data if candidate else None,
+                                contact_email=form.contact_email.data if candidate else None)
         flash(_("Your profile is saved."), "success")
         response = redirect(url_for(".profile"))
         response.set_cookie("lang", form.language.data, max_age=365 * 24 * 3600, samesite="Lax",

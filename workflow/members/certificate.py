@@ -104,8 +104,8 @@ def render(membership: Membership, basis: dict | None = None) -> bytearray:
     route_kk, route_ru = both(ROUTE_LABELS.get(nomination.route, nomination.route))
     labelled(pdf, "Ұсыну тәртібі", "Порядок выдвижения", f"{route_kk} / {route_ru}")
     nominator = nomination.association.name if nomination.association else nomination.nominating_body
-    labelled(pdf, "Ұсынған бірлестік немесе орган", "Выдвинувшее объединение или орган",
-             nominator or "—")
+    labelled(pdf, "Кандидатураны ұсынған бірлестік немесе орган",
+             "Объединение или орган, выдвинувшие кандидатуру", nominator or "—")
     if basis and basis.get("number"):
         dated = basis.get("date")
         labelled(pdf, "Негіз: Төрағаның өкімі", "Основание: распоряжение Председателя",
