@@ -10,10 +10,10 @@ import pytest
 from sqlalchemy import func, select
 
 from tests import factories as f
-from workflow import create_app, mail
+from workflow import mail
 from workflow.account.models import AccountToken, TokenPurpose
 from workflow.domain import Role
-from workflow.extensions import db, limiter
+from workflow.extensions import db
 from workflow.models import Membership, User, utcnow
 
 NEW_PASSWORD = "a-long-new-password-7"  # noqa: S105
@@ -284,26 +284,6 @@ class Auth:
         response = self.client.post("/auth/login",
                                     data={"email": user.email, "password": f.PASSWORD})
         assert response.status_code == 302
-
-
-@pytest.fixture
-def limited(_app, app):
-    """An app with rate limits on (the suite's app has them off), sharing the test database."""
-    limited_app = create_app({
-        "TIZIM_CONFIG": "testing",
-        "SQLALCHEMY_DATABASE_URI": _app.config["SQLALCHEMY_DATABASE_URI"],
-        "RATELIMIT_ENABLED": True,
-        "RATELIMIT_STORAGE_URI": "memory://",
-        "LOGIN_RATE_LIMIT": "3 per minute",
-        "STATUS_CHECK_RATE_LIMIT": "6 per hour",
-        "STATUS_CHECK_CODE_RATE_LIMIT": "3 per hour",
-    })
-    try:
-        yield limited_app
-    finally:
-        with limited_app.app_context():
-            db.engine.dispose()
-        limiter.init_app(_app)  # the limiter is one object: give it back its (disabled) state
 
 
 def test_login_attempts_are_limited_with_a_time_to_try_again(limited):
