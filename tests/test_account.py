@@ -19,6 +19,12 @@ from workflow.models import Membership, User, utcnow
 NEW_PASSWORD = "a-long-new-password-7"  # noqa: S105
 
 
+@pytest.fixture(autouse=True)
+def english(client):
+    """Assert on the English source strings, whatever the default language."""
+    client.set_cookie("lang", "en")
+
+
 @pytest.fixture
 def outbox(app):
     sent = mail.sent()
@@ -288,6 +294,7 @@ class Auth:
 
 def test_login_attempts_are_limited_with_a_time_to_try_again(limited):
     client = limited.test_client()
+    client.set_cookie("lang", "en")
     for _ in range(3):
         assert client.post("/auth/login", data={"email": "x@test.kz", "password": "nope"}
                            ).status_code == 200

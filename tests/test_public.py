@@ -18,6 +18,12 @@ from workflow.public.services import normalise_code
 MISS = b"We found no nomination with this code and date of birth"
 
 
+@pytest.fixture(autouse=True)
+def english(client):
+    """Assert on the English source strings, whatever the default language."""
+    client.set_cookie("lang", "en")
+
+
 @pytest.fixture
 def nominations(app):
     """Two submitted nominations of different people, born on different days."""
@@ -85,6 +91,7 @@ def test_the_form_is_posted_and_the_get_shows_no_result(client, nominations):
 
 def test_status_check_is_limited_per_code(limited, nominations):
     client = limited.test_client()
+    client.set_cookie("lang", "en")
     code = nominations.mine.reference_code
     spellings = [code, code.replace("-", ""), code.lower()]
     for spelled in spellings:  # one code, however it is typed: 3 per hour
@@ -99,6 +106,7 @@ def test_status_check_is_limited_per_code(limited, nominations):
 
 def test_status_check_is_limited_per_address(limited, app):
     client = limited.test_client()
+    client.set_cookie("lang", "en")
     codes = [f"ACDE-{n:04d}" for n in range(7)]
     answers = [check(client, code, date(1970, 1, 1)).status_code for code in codes]
     assert answers == [200] * 6 + [429]

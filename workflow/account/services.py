@@ -169,8 +169,8 @@ def open_member_account(membership: Membership) -> User | None:
                         membership.id)
             return None
     else:
-        user = User(email=email, name=candidate.full_name, role=Role.MEMBER, password_hash=None,
-                    language=current_app.config["BABEL_DEFAULT_LOCALE"])
+        # No language yet: the interface follows the browser, e-mails use the default language.
+        user = User(email=email, name=candidate.full_name, role=Role.MEMBER, password_hash=None)
         db.session.add(user)
         db.session.flush()
     membership.user_id = user.id
