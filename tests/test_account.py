@@ -307,3 +307,38 @@ def test_login_attempts_are_limited_with_a_time_to_try_again(limited):
     in_russian = client.post("/auth/login", data={"email": "x@test.kz", "password": "nope"})
     assert in_russian.status_code == 429
     assert "Повторите попытку" in in_russian.get_data(as_text=True)
+
+
+@pytest.mark.redis
+def test_login_limit_counts_in_redis_where_redis_runs(_app, app, redis_url):
+    """Counted in Redis, the limit holds across web processes, not per process."""
+    import uuid
+
+    from workflow import create_app
+    from workflow.extensions import limiter
+
+    prefix = f"test-{uuid.uuid4().hex}"  # fresh counters for this run
+
+    def web_process():
+        return create_app({
+            "TIZIM_CONFIG": "testing",
+            "SQLALCHEMY_DATABASE_URI": _app.config["SQLALCHEMY_DATABASE_URI"],
+            "RATELIMIT_ENABLED": True, "RATELIMIT_STORAGE_URI": redis_url,
+            "RATELIMIT_KEY_PREFIX": prefix, "LOGIN_RATE_LIMIT": "2 per minute",
+        })
+
+    processes = [web_process()]
+    try:
+        client = processes[0].test_client()
+        for _ in range(2):
+            assert client.post("/auth/login", data={"email": "x@test.kz", "password": "nope"}
+                               ).status_code == 200
+        processes.append(web_process())  # a second process: new limiter storage, same Redis
+        blocked = processes[1].test_client().post(
+            "/auth/login", data={"email": "x@test.kz", "password": "nope"})
+        assert blocked.status_code == 429
+    finally:
+        for web in processes:
+            with web.app_context():
+                db.engine.dispose()
+        limiter.init_app(_app)

@@ -92,7 +92,8 @@ class PublicStatus:
 def check_status(code: str, birth_date: date) -> PublicStatus | None:
     """The stage of the nomination with this code, if the birth date is the nominee's; else None."""
     row = db.session.execute(
-        select(Nomination._status, Nomination.status_changed_at, Candidate.birth_date)
+        select(Nomination.status.label("status"), Nomination.status_changed_at,
+               Candidate.birth_date)
         .join(Candidate, Candidate.id == Nomination.candidate_id)
         .where(Nomination.reference_code == normalise_code(code))
     ).first()
@@ -100,7 +101,7 @@ def check_status(code: str, birth_date: date) -> PublicStatus | None:
     same = hmac.compare_digest(stored.isoformat().encode(), birth_date.isoformat().encode())
     if row is None or not same:
         return None
-    state = State(row._status)
+    state = State(row.status)
     stage, next_step = STAGES[state]
     return PublicStatus(stage=stage, since=row.status_changed_at, next_step=next_step, state=state)
 
