@@ -60,8 +60,16 @@ def test_member_cannot_reach_another_members_page_or_certificate(client, auth, t
 
 def test_staff_see_members_in_their_scope_only(client, auth, two_members):
     auth.login(f.user(Role.COORDINATOR, "KZ-75"))
-    assert client.get(f"/members/{two_members.mine.id}").status_code == 200
+    mine = two_members.mine
+    assert client.get(f"/members/{mine.id}").status_code == 200
     assert client.get(f"/members/{two_members.theirs.id}").status_code == 404
+    # From the nomination's page to the membership issued from it.
+    assert f"/members/of-nomination/{mine.nomination_id}" in client.get(
+        f"/nominations/{mine.nomination_id}").get_data(as_text=True)
+    assert client.get(f"/members/of-nomination/{mine.nomination_id}"
+                      ).headers["Location"] == f"/members/{mine.id}"
+    assert client.get(f"/members/of-nomination/{two_members.theirs.nomination_id}"
+                      ).status_code == 404
     auth.logout()
     auth.login(f.user(Role.SECRETARIAT))
     assert client.get(f"/members/{two_members.theirs.id}").status_code == 200

@@ -78,6 +78,12 @@ def get_membership(user, membership_id: int) -> Membership | None:
     )
 
 
+def membership_of_nomination(user, nomination_id: int) -> Membership | None:
+    """The membership issued from this nomination, if ``user`` may see it."""
+    return db.session.scalar(scoped_memberships(
+        select(Membership).where(Membership.nomination_id == nomination_id), user))
+
+
 def own_membership(user) -> Membership | None:
     """The signed-in member's membership (the newest, should there ever be two)."""
     return db.session.scalar(

@@ -27,6 +27,16 @@ def detail(membership_id: int):
                            invite_form=InviteForm())
 
 
+@bp.route("/of-nomination/<int:nomination_id>")
+@requires("members.view")
+def of_nomination(nomination_id: int):
+    """Open the membership issued from a nomination."""
+    membership = services.membership_of_nomination(current_user, nomination_id)
+    if membership is None:
+        abort(404)
+    return redirect(url_for(".detail", membership_id=membership.id))
+
+
 @bp.route("/<int:membership_id>/certificate.pdf")
 @requires("members.view")
 def certificate_pdf(membership_id: int):
