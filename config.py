@@ -103,6 +103,9 @@ class Config:
         self.RATELIMIT_STORAGE_URI = env("RATELIMIT_STORAGE_URI", "memory://")
         self.RATELIMIT_HEADERS_ENABLED = True
         self.LOGIN_RATE_LIMIT = env("LOGIN_RATE_LIMIT", "10 per 5 minutes")
+        # The public status check: per address, and per reference code (any address).
+        self.STATUS_CHECK_RATE_LIMIT = env("STATUS_CHECK_RATE_LIMIT", "20 per hour")
+        self.STATUS_CHECK_CODE_RATE_LIMIT = env("STATUS_CHECK_CODE_RATE_LIMIT", "5 per hour")
 
         self.LOG_LEVEL = env("LOG_LEVEL", "INFO")
 

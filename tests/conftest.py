@@ -207,3 +207,25 @@ def pytest_collection_modifyitems(config, items):
     if drop:
         config.hook.pytest_deselected(items=drop)
         items[:] = keep
+
+
+@pytest.fixture
+def limited(_app, app):
+    """An app with rate limits on (the suite's app has them off), sharing the test database."""
+    limited_app = create_app({
+        "TIZIM_CONFIG": "testing",
+        "SQLALCHEMY_DATABASE_URI": _app.config["SQLALCHEMY_DATABASE_URI"],
+        "RATELIMIT_ENABLED": True,
+        "RATELIMIT_STORAGE_URI": "memory://",
+        "LOGIN_RATE_LIMIT": "3 per minute",
+        "STATUS_CHECK_RATE_LIMIT": "6 per hour",
+        "STATUS_CHECK_CODE_RATE_LIMIT": "3 per hour",
+    })
+    try:
+        yield limited_app
+    finally:
+        with limited_app.app_context():
+            db.engine.dispose()
+        from workflow.extensions import limiter
+
+        limiter.init_app(_app)  # the limiter is one object: give it back its (disabled) state

@@ -116,3 +116,21 @@ def nomination(state: State = State.DRAFT, *, region_code: str = "KZ-75",
         t = pipeline.BY_ACTION[action]
         pipeline.apply(nom, action, actor_for(t.who, region_code), comment="reason")
     return nom
+
+
+def membership(*, region_code: str = "KZ-75", email: str | None = "", birth_date: date | None = None):
+    """A member: a nomination taken to ``approved`` and issued, as the system issues it.
+
+    ``email=""`` gives the candidate a fresh address (the account and invitation follow);
+    ``email=None`` leaves the candidate without one. Flushed, not committed.
+    """
+    from workflow.members.services import issue_membership_in_transaction
+
+    reg = region(region_code)
+    candidate = CandidateFactory(region=reg, birth_date=birth_date or date(1985, 3, 15))
+    if email is not None:
+        candidate.email = email or f"member{next(_serial)}@test.kz"
+    else:
+        candidate.email = None
+    nom = nomination(State.APPROVED, region_code=region_code, candidate=candidate)
+    return issue_membership_in_transaction(nom.id)

@@ -298,10 +298,12 @@ def model_with_column(argument: str):
     return None
 
 
-def sample_value(argument: str, user: User | None):
+def sample_value(argument: str, user: User | None, endpoint: str = ""):
     """A value of a real row for a URL argument: ``<x>_id`` names a model, any other argument a
-    column. Rows in the user's region (or of the user) come first; with none, a value that does
-    not exist (a 404 page, checked too)."""
+    column; a one-time ``token`` is issued for the page's purpose. Rows in the user's region (or
+    of the user) come first; with none, a value that does not exist (a 404 page, checked too)."""
+    if argument == "token":
+        return sample_token(endpoint)
     if argument.endswith("id"):
         cls, column, missing = model_for(argument), "id", 999_999
     else:
@@ -324,6 +326,20 @@ def test_url_arguments_are_filled_with_rows_the_user_may_see(app):
     assert sample_value("nomination_id", astana) == 999_999
     assert sample_value("reference_code", None) == nomination.reference_code
     assert sample_value("no_such_thing_id", almaty) == 999_999
+
+
+def sample_token(endpoint: str) -> str:
+    """A live one-time link of the purpose the page serves (invitation or password reset)."""
+    from workflow.account import services as account
+    from workflow.account.models import TokenPurpose
+
+    purpose = TokenPurpose.INVITATION if "invitation" in endpoint else TokenPurpose.PASSWORD_RESET
+    invitee = db.session.scalar(select(User).where(User.email == "invitee@test.kz"))
+    if invitee is None:
+        invitee = f.user(Role.MEMBER, email="invitee@test.kz")
+    token = account.issue_token(invitee, purpose)
+    db.session.commit()
+    return account.link_for(token).rsplit("/", 1)[-1]
 
 
 def sample_data() -> None:
@@ -353,7 +369,7 @@ def walk(app, client, user: User | None, lang: str) -> tuple[list[str], set[str]
     client.set_cookie("lang", lang)
     found, rendered = [], set()
     for rule in page_rules(app):
-        values = {arg: sample_value(arg, user) for arg in rule.arguments}
+        values = {arg: sample_value(arg, user, rule.endpoint) for arg in rule.arguments}
         with app.test_request_context():
             url = url_for(rule.endpoint, **values)
         response = client.get(url, follow_redirects=True)

@@ -45,4 +45,8 @@ def load_demo_command(if_empty):
     click.echo("  admin        admin@tizim.kz")
     click.echo("  secretariat  secretariat@tizim.kz")
     click.echo("  coordinator  coordinator.kz-75@tizim.kz (Almaty; every region: coordinator.<iso code>@tizim.kz)")
+    click.echo(f"  member       {demo.DEMO_MEMBER_EMAIL}")
+    click.echo("")
+    click.echo("A nominee follows a nomination without an account at /status (reference code and")
+    click.echo("date of birth).")
     click.echo("")

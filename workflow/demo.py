@@ -23,6 +23,8 @@ from workflow.models import Association, Candidate, Nomination, Region, User
 from workflow.regions import load_regions
 
 DEMO_PASSWORD = "tizim-demo-2026"  # noqa: S105 - printed for the demo, never used in production
+# The one demo member who can log in; the other demo members get an invitation e-mail.
+DEMO_MEMBER_EMAIL = "member@tizim.kz"
 
 PEOPLE = [
     # (surname, given name, patronymic, sex, ethnicity)
@@ -138,6 +140,12 @@ def load(seed: int = 2026) -> list[Login]:
                     association=rng.choice(eligible),
                     justification="Многолетняя работа по укреплению межэтнического согласия.",
                 )
+                if state == State.MEMBER and not any(x.role == Role.MEMBER for x in logins):
+                    # An account made beforehand is linked when the membership is issued.
+                    candidate.email = DEMO_MEMBER_EMAIL
+                    create_user(email=DEMO_MEMBER_EMAIL, name=candidate.full_name,
+                                role=Role.MEMBER, password=DEMO_PASSWORD)
+                    logins.append(Login(Role.MEMBER, DEMO_MEMBER_EMAIL, region.iso_code))
                 pipeline.enter(nomination, coordinators[region.id])
                 for action in pipeline.path_to(state):
                     if action == "issue_membership":

@@ -1,6 +1,11 @@
 """Error pages that say what happened, in HTML for people and JSON for programs."""
 
+import math
+import time
+from datetime import UTC, datetime
+
 from flask import Flask, jsonify, render_template, request
+from flask_babel import format_time, ngettext
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
@@ -41,12 +46,27 @@ def render_error(status: int, detail=None):
     return render_template("errors/error.html", status=status, title=title, message=message), status
 
 
+def when_to_try_again() -> str | None:
+    """For a 429: the limiter's reset time, said in the user's language and time zone."""
+    from workflow.extensions import limiter
+
+    current = limiter.current_limit
+    if current is None:
+        return None
+    reset_at = current.reset_at
+    minutes = max(1, math.ceil((reset_at - time.time()) / 60))
+    return ngettext(
+        "Too many attempts. Try again after %(time)s, in about %(num)d minute.",
+        "Too many attempts. Try again after %(time)s, in about %(num)d minutes.",
+        minutes, time=format_time(datetime.fromtimestamp(reset_at, UTC), "short"),
+    )
+
+
 def register(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
-        # Werkzeug's and Flask-Limiter's descriptions ("10 per 5 minute") are English only:
-        # the reader gets the catalog's message for the status instead.
-        return render_error(error.code or 500)
+        detail = when_to_try_again() if error.code == 429 else None
+        return render_error(error.code or 500, detail)
 
     @app.errorhandler(CSRFError)
     def csrf_error(error: CSRFError):

@@ -23,6 +23,9 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "nominations.act": STAFF,
     "nominations.create": STAFF,
     "documents.download": STAFF,
+    # A member sees their own membership; staff see those in their scope (services filter).
+    "members.view": frozenset({Role.MEMBER, Role.COORDINATOR, Role.SECRETARIAT}),
+    "members.invite": frozenset({Role.SECRETARIAT}),
     "admin.users": frozenset({Role.ADMIN}),
 }
 

@@ -19,6 +19,9 @@ BLUEPRINTS = (
     "workflow.admin.views",
     "workflow.documents.views",
     "workflow.api.views",
+    "workflow.account.views",
+    "workflow.members.views",
+    "workflow.public.views",
 )
 
 

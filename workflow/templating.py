@@ -13,6 +13,7 @@ NAVIGATION = (
     ("main.home", _l("Home"), "account"),
     ("nominations.index", _l("Nominations"), "nominations.view"),
     ("admin.users", _l("Users"), "admin.users"),
+    ("account.profile", _l("Profile"), "account"),
 )
 
 

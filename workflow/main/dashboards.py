@@ -16,7 +16,14 @@ def secretariat(user) -> dict:
 
 
 def member(user) -> dict:
-    return {}
+    """The member's own membership, its basis and the nomination's history."""
+    from workflow.members import services as members
+
+    membership = members.own_membership(user)
+    if membership is None:
+        return {"membership": None}
+    return {"membership": membership, "basis": members.basis(membership),
+            "events": members.history(membership)}
 
 
 def admin(user) -> dict:

@@ -53,3 +53,63 @@ def issue_membership(nomination_id: int) -> Membership | None:
         if nomination is None or nomination.status not in (State.APPROVED, State.MEMBER):
             return None
         return issue_membership_in_transaction(nomination_id)
+
+
+# --- Reading memberships within the reader's scope. ---------------------------------------------
+
+
+def scoped_memberships(stmt, user):
+    """A member sees their own membership; a coordinator their region's; the Secretariat all."""
+    from workflow.domain import Role
+
+    if user.role == Role.MEMBER:
+        return stmt.where(Membership.user_id == user.id)
+    if user.role == Role.COORDINATOR:
+        return stmt.where(Membership.region_id == user.region_id)
+    if user.role != Role.SECRETARIAT:
+        return stmt.where(False)
+    return stmt
+
+
+def get_membership(user, membership_id: int) -> Membership | None:
+    """The membership, if ``user`` may see it; None otherwise (the view answers 404)."""
+    return db.session.scalar(
+        scoped_memberships(select(Membership).where(Membership.id == membership_id), user)
+    )
+
+
+def membership_of_nomination(user, nomination_id: int) -> Membership | None:
+    """The membership issued from this nomination, if ``user`` may see it."""
+    return db.session.scalar(scoped_memberships(
+        select(Membership).where(Membership.nomination_id == nomination_id), user))
+
+
+def own_membership(user) -> Membership | None:
+    """The signed-in member's membership (the newest, should there ever be two)."""
+    return db.session.scalar(
+        select(Membership).where(Membership.user_id == user.id).order_by(Membership.id.desc())
+    )
+
+
+def basis(membership: Membership) -> dict | None:
+    """The Chairman's order the membership rests on: number and date, when it is recorded.
+
+    The order model arrives with the Secretariat's work (``Membership.order_id``); until then
+    there is nothing to show, and this returns None.
+    """
+    if getattr(membership, "order_id", None) is None:
+        return None
+    order = getattr(membership, "order", None)
+    if order is None:
+        return None
+    number = next((getattr(order, n) for n in ("number", "order_number") if hasattr(order, n)), None)
+    signed = next((getattr(order, n) for n in ("signed_on", "dated", "date", "order_date")
+                   if hasattr(order, n)), None)
+    return {"number": number, "date": signed}
+
+
+def history(membership: Membership):
+    """The nomination's transitions, oldest first: the member's own timeline."""
+    from workflow.nominations.services import timeline
+
+    return timeline(membership.nomination)

@@ -1,0 +1,1 @@
+"""Member accounts: the invitation link, password reset by e-mail, the profile."""

@@ -1,0 +1,1 @@
+"""What needs no account: the nominee's status check by reference code and birth date."""
