@@ -116,3 +116,42 @@ def nomination(state: State = State.DRAFT, *, region_code: str = "KZ-75",
         t = pipeline.BY_ACTION[action]
         pipeline.apply(nom, action, actor_for(t.who, region_code), comment="reason")
     return nom
+
+
+# --- The Secretariat's objects: documents, memberships, Council meetings, orders. ---------
+
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+def pdf(name: str = "document.pdf"):
+    """An upload as a form or service receives it."""
+    import io
+
+    from werkzeug.datastructures import FileStorage
+
+    return FileStorage(stream=io.BytesIO(PDF), filename=name, content_type="application/pdf")
+
+
+def document(nomination: Nomination, kind: str):
+    from workflow.documents.services import store
+
+    return store(pdf(f"{kind}.pdf"), kind, nomination_id=nomination.id)
+
+
+def membership(region_code: str = "KZ-75", *, candidate: Candidate | None = None,
+               route: Route = Route.REGIONAL):
+    """An active member: a nomination approved and issued (flushed, not committed)."""
+    from workflow.members.services import issue_membership_in_transaction
+
+    nom = nomination(State.APPROVED, region_code=region_code, candidate=candidate, route=route)
+    return issue_membership_in_transaction(nom.id)
+
+
+def council_meeting(members_total: int = 9, **kw):
+    from workflow.council.models import CouncilMeeting
+
+    meeting = CouncilMeeting(meeting_date=kw.pop("meeting_date", date(2026, 12, 1)),
+                             members_total=members_total, **kw)
+    db.session.add(meeting)
+    db.session.flush()
+    return meeting

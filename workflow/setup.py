@@ -17,6 +17,10 @@ BLUEPRINTS = (
     "workflow.nominations.views",
     "workflow.admin.views",
     "workflow.documents.views",
+    "workflow.secretariat.views",
+    "workflow.council.views",
+    "workflow.orders.views",
+    "workflow.register.views",
 )
 
 
