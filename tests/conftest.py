@@ -186,3 +186,9 @@ def redis_url():
     if not reachable("127.0.0.1", 6379):
         unavailable("Redis is not reachable at 127.0.0.1:6379")
     return REDIS_URL
+
+
+@pytest.fixture
+def english(app, monkeypatch):
+    """Messages in English (the source language), for tests that read them."""
+    monkeypatch.setitem(app.config, "BABEL_DEFAULT_LOCALE", "en")
