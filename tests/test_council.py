@@ -83,7 +83,7 @@ def test_a_record_applies_every_outcome(app):
     (5, (4, 0, 0), "quorum"),          # below quorum: 5 of 9
     (6, (5, 2, 0), "only 6 members"),  # 7 votes, 6 present
 ])
-def test_a_wrong_record_is_refused_and_changes_nothing(app, present, votes, says):
+def test_a_wrong_record_is_refused_and_changes_nothing(app, english, present, votes, says):
     officer, meeting, noms, items = agenda(2)
     before = db.session.scalar(select(func.count()).select_from(AuditEvent))
     with pytest.raises(CouncilError, match=says) as raised:
@@ -115,7 +115,7 @@ def test_a_failing_transition_rolls_back_the_whole_record(app, monkeypatch):
     assert {db.session.get(Nomination, x.id).status for x in noms} == {State.COUNCIL_AGENDA}
 
 
-def test_the_pages_plan_build_and_record_a_meeting(app, client, auth):
+def test_the_pages_plan_build_and_record_a_meeting(app, english, client, auth):
     officer = f.user(Role.SECRETARIAT)
     nom = f.nomination(State.UNDER_REVIEW, route=Route.COUNCIL)
     auth.login(officer)
