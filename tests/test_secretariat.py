@@ -234,3 +234,49 @@ def test_a_coordinator_reaches_no_secretariat_route(app, client, auth):
                 reached.append(f"{method} {url} -> {code}")
     assert reached == []
     assert len(SECRETARIAT_RULES) >= 15
+
+
+def test_the_overview_query_count_does_not_grow_with_the_items(app):
+    from sqlalchemy import event
+
+    def count_queries() -> int:
+        seen = []
+
+        def record(*args):
+            seen.append(1)
+
+        event.listen(db.engine, "before_cursor_execute", record)
+        try:
+            o = services.overview()
+            for items in o.queues.values():  # what the template touches
+                for n in items:
+                    _ = (n.candidate.full_name, n.region.name, services.is_overdue(n))
+        finally:
+            event.remove(db.engine, "before_cursor_execute", record)
+        return len(seen)
+
+    for state in services.QUEUES:
+        f.nomination(state, route=Route.COUNCIL if state != State.FORWARDED else Route.REGIONAL)
+    db.session.commit()
+    few = count_queries()
+    for state in services.QUEUES:
+        for _ in range(3):
+            f.nomination(state, route=Route.COUNCIL if state != State.FORWARDED else Route.REGIONAL)
+    db.session.commit()
+    db.session.expire_all()
+    assert count_queries() == few
+
+
+def test_a_long_queue_pages_on(app, client, auth, monkeypatch):
+    from workflow.secretariat import views
+
+    monkeypatch.setattr(views, "QUEUE_PAGE", 2)
+    noms = [f.nomination(State.UNDER_REVIEW, route=Route.COUNCIL) for _ in range(3)]
+    auth.login(f.user(Role.SECRETARIAT))
+    first = client.get("/secretariat/queues/under_review").get_data(as_text=True)
+    assert noms[0].reference_code in first and noms[2].reference_code not in first
+    import re
+
+    more = re.search(r'href="(/secretariat/queues/under_review\?[^"]+)"', first)
+    second = client.get(more.group(1).replace("&amp;", "&")).get_data(as_text=True)
+    assert noms[2].reference_code in second and noms[0].reference_code not in second

@@ -147,10 +147,13 @@ def load(seed: int = 2026) -> list[Login]:
                     actor = coordinators[region.id] if Role.COORDINATOR in who else secretariat
                     pipeline.apply(nomination, action, actor, comment=COMMENTS.get(action, ""))
                 by_state.setdefault(state, []).append(nomination)
-                # Some have waited a while, so the Secretariat's home shows ages and overdue.
-                age = rng.choice((0, 1, 3, 6, 10, 16, 25))
-                nomination.status_changed_at -= timedelta(days=age)
-                nomination.events[-1].created_at -= timedelta(days=age)
+                # Some have waited a while, so the Secretariat's home shows ages and overdue;
+                # the whole history moves back, so it still reads in order.
+                if state not in (State.APPROVED, State.MEMBER):
+                    age = timedelta(days=rng.choice((0, 1, 3, 6, 10, 16, 25)))
+                    nomination.status_changed_at -= age
+                    for event in nomination.events:
+                        event.created_at -= age
         secretariat_work(secretariat, by_state)
     return logins
 
