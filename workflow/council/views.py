@@ -56,9 +56,10 @@ def meeting(meeting_id: int):
     add_form = AgendaAddForm()
     candidates = [] if meeting.is_recorded else services.candidates_for_agenda()
     add_form.nomination_ids.choices = [(n.id, n.candidate.full_name) for n in candidates]
+    record_form = record_form_for(meeting)
     return render_template("council/meeting.html", meeting=meeting, add_form=add_form,
-                           candidates=candidates, record_form=record_form_for(meeting),
-                           items_by_id={i.id: i for i in meeting.items},
+                           candidates=candidates, record_form=record_form,
+                           vote_entries={e.item_id.data: e for e in record_form.items},
                            rule=services.council_rule())
 
 
