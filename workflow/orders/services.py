@@ -18,7 +18,7 @@ from werkzeug.datastructures import FileStorage
 from workflow import pipeline
 from workflow.database import transaction
 from workflow.documents.services import store
-from workflow.domain import DocumentKind, EndGround, Route, State
+from workflow.domain import DocumentKind, EndGround, MembershipStatus, Route, State
 from workflow.extensions import db
 from workflow.members.services import issue_membership, membership_issued
 from workflow.models import Membership, Nomination, utcnow
@@ -85,7 +85,10 @@ def apply_order_in_transaction(order: ChairmanOrder, user) -> None:
                        data={"order_id": order.id, "order_number": order.number})
         nomination = item.nomination
         if action == "approve" and nomination.route == Route.ROTATION:
-            replaced = db.session.get(Membership, nomination.replaces_membership_id)
+            replaced = db.session.get(Membership, nomination.replaces_membership_id,
+                                      with_for_update=True)
+            if replaced is not None and replaced.status != MembershipStatus.ACTIVE:
+                continue  # the member left meanwhile on another ground; the successor stands
             end_membership_in_transaction(
                 replaced, ground=EndGround.ROTATION, ended_on=order.order_date,
                 document_id=order.document_id, comment=comment)
