@@ -178,8 +178,22 @@ def secretariat_work(secretariat: User, by_state: dict[State, list[Nomination]])
     db.session.add(meeting)
 
     pdf = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
-    document = store(FileStorage(io.BytesIO(pdf), filename="order-demo.pdf"), "order",
-                     uploaded_by_id=secretariat.id)
+
+    def upload(name: str) -> FileStorage:
+        return FileStorage(io.BytesIO(pdf), filename=name)
+
+    # The Secretariat's checklist wants a decision, a consent and a CV; one forwarded
+    # nomination lacks its CV, so the checklist has something to say.
+    at_secretariat = (State.FORWARDED, State.RETURNED, State.UNDER_REVIEW, State.COUNCIL_AGENDA,
+                      State.RECOMMENDED, State.COUNCIL_DECLINED, State.APPROVED, State.REJECTED,
+                      State.MEMBER)
+    for state in at_secretariat:
+        for i, nomination in enumerate(by_state.get(state, [])):
+            kinds = ("decision", "consent") if (state, i) == (State.FORWARDED, 0) else (
+                "decision", "consent", "cv")
+            for kind in kinds:
+                store(upload(f"{kind}.pdf"), kind, nomination_id=nomination.id)
+    document = store(upload("order-demo.pdf"), "order", uploaded_by_id=secretariat.id)
     order = ChairmanOrder(number=f"{today.year}-15", order_date=today - timedelta(days=3),
                           document_id=document.id, created_by_id=secretariat.id)
     approved = by_state.get(State.MEMBER, []) + by_state.get(State.APPROVED, [])
