@@ -149,8 +149,9 @@ def test_the_order_page_records_applies_and_issues(app, client, auth):
 # --- Two orders applied at once on PostgreSQL: member numbers stay unique. ------------------
 
 
-def _apply_order(url, officer_id, nomination_ids, number, barrier, results):
-    app = create_app({"TIZIM_CONFIG": "testing", "SQLALCHEMY_DATABASE_URI": url})
+def _apply_order(url, uploads, officer_id, nomination_ids, number, barrier, results):
+    app = create_app({"TIZIM_CONFIG": "testing", "SQLALCHEMY_DATABASE_URI": url,
+                      "UPLOAD_DIR": uploads})
     with app.app_context():
         from workflow.models import User
 
@@ -183,7 +184,8 @@ def test_two_orders_applied_at_once_issue_unique_member_numbers(tmp_path):
         ctx = mp.get_context("spawn")
         barrier, results = ctx.Barrier(2), ctx.Queue()
         procs = [ctx.Process(target=_apply_order,
-                             args=(url, officer_id, part, number, barrier, results))
+                             args=(url, str(tmp_path), officer_id, part, number, barrier,
+                                   results))
                  for part, number in ((ids[:20], "A-1"), (ids[20:], "A-2"))]
         for p in procs:
             p.start()
