@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
@@ -90,10 +90,15 @@ def overview(*, queue_limit: int = 10, now: datetime | None = None) -> Overview:
     """
     now = now or utcnow()
     regions = list(db.session.scalars(select(Region).order_by(Region.sort_order, Region.id)))
+
+    def cutoff_for(days: int) -> datetime:
+        # Naive UTC, as the column stores it: no session time zone can shift the comparison.
+        return (now - timedelta(days=days)).astimezone(UTC).replace(tzinfo=None)
+
     cutoff = case(
-        {r.id: now - timedelta(days=expected_days(r)) for r in regions},
+        {r.id: cutoff_for(expected_days(r)) for r in regions},
         value=Nomination.region_id,
-        else_=now - timedelta(days=current_app.config["EXPECTED_DAYS_DEFAULT"]),
+        else_=cutoff_for(current_app.config["EXPECTED_DAYS_DEFAULT"]),
     )
     overdue = func.sum(case((Nomination.status_changed_at < cutoff, 1), else_=0))
     rows = db.session.execute(
