@@ -101,6 +101,23 @@ def test_an_approved_rotation_ends_the_replaced_membership_in_the_same_transacti
     assert "19" in ended.end_comment
 
 
+def test_a_rotation_whose_member_already_left_still_approves_the_successor(app):
+    from workflow.register.services import end_membership_in_transaction
+
+    officer = f.user(Role.SECRETARIAT)
+    outgoing = f.membership()
+    successor = rotation_replacing(officer, outgoing)
+    end_membership_in_transaction(outgoing, ground=EndGround.DEATH, ended_on=date(2026, 12, 2),
+                                  document_id=f.document(successor, "other").id)
+    db.session.commit()
+    services.record_order(officer, number="23", order_date=date(2026, 12, 21),
+                          document=f.pdf(), decisions={successor.id: "approve"})
+    db.session.expire_all()
+    assert db.session.get(Nomination, successor.id).status == State.APPROVED
+    kept = db.session.get(Membership, outgoing.id)
+    assert kept.end_ground == EndGround.DEATH and kept.ended_on == date(2026, 12, 2)
+
+
 def test_a_failed_order_leaves_the_replaced_membership_active(app):
     officer = f.user(Role.SECRETARIAT)
     outgoing = f.membership()
