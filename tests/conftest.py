@@ -229,3 +229,8 @@ def limited(_app, app):
         from workflow.extensions import limiter
 
         limiter.init_app(_app)  # the limiter is one object: give it back its (disabled) state
+
+@pytest.fixture
+def english(app, monkeypatch):
+    """Messages in English (the source language), for tests that read them."""
+    monkeypatch.setitem(app.config, "BABEL_DEFAULT_LOCALE", "en")

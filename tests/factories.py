@@ -118,19 +118,49 @@ def nomination(state: State = State.DRAFT, *, region_code: str = "KZ-75",
     return nom
 
 
-def membership(*, region_code: str = "KZ-75", email: str | None = "", birth_date: date | None = None):
-    """A member: a nomination taken to ``approved`` and issued, as the system issues it.
+# --- The Secretariat's objects: documents, memberships, Council meetings, orders. ---------
 
-    ``email=""`` gives the candidate a fresh address (the account and invitation follow);
-    ``email=None`` leaves the candidate without one. Flushed, not committed.
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+def pdf(name: str = "document.pdf"):
+    """An upload as a form or service receives it."""
+    import io
+
+    from werkzeug.datastructures import FileStorage
+
+    return FileStorage(stream=io.BytesIO(PDF), filename=name, content_type="application/pdf")
+
+
+def document(nomination: Nomination, kind: str):
+    from workflow.documents.services import store
+
+    return store(pdf(f"{kind}.pdf"), kind, nomination_id=nomination.id)
+
+
+def membership(region_code: str = "KZ-75", *, candidate: Candidate | None = None,
+               route: Route = Route.REGIONAL, email: str | None = "",
+               birth_date: date | None = None):
+    """An active member: a nomination taken to ``approved`` and issued, as the system issues it.
+
+    Without ``candidate``: ``email=""`` gives a fresh address (the account and invitation
+    follow); ``email=None`` leaves the candidate without one. Flushed, not committed.
     """
     from workflow.members.services import issue_membership_in_transaction
 
-    reg = region(region_code)
-    candidate = CandidateFactory(region=reg, birth_date=birth_date or date(1985, 3, 15))
-    if email is not None:
-        candidate.email = email or f"member{next(_serial)}@test.kz"
-    else:
-        candidate.email = None
-    nom = nomination(State.APPROVED, region_code=region_code, candidate=candidate)
+    if candidate is None:
+        reg = region(region_code)
+        candidate = CandidateFactory(region=reg, birth_date=birth_date or date(1985, 3, 15))
+        candidate.email = None if email is None else (email or f"member{next(_serial)}@test.kz")
+    nom = nomination(State.APPROVED, region_code=region_code, candidate=candidate, route=route)
     return issue_membership_in_transaction(nom.id)
+
+
+def council_meeting(members_total: int = 9, **kw):
+    from workflow.council.models import CouncilMeeting
+
+    meeting = CouncilMeeting(meeting_date=kw.pop("meeting_date", date(2026, 12, 1)),
+                             members_total=members_total, **kw)
+    db.session.add(meeting)
+    db.session.flush()
+    return meeting

@@ -10,7 +10,7 @@ from pypdf import PdfReader
 
 from tests import factories as f
 from workflow.auth.services import set_password
-from workflow.domain import Role
+from workflow.domain import Role, State
 from workflow.extensions import db
 
 KAZAKH_LETTERS = "әғқңөұүһі"
@@ -103,12 +103,18 @@ def test_certificate_embeds_its_font(client, auth, two_members):
 
 
 def test_basis_shows_the_chairmans_order_when_the_membership_has_one(app, two_members):
-    from workflow.members.services import basis
+    from datetime import date
 
-    assert basis(two_members.mine) is None  # until the Secretariat's orders are recorded
-    order = SimpleNamespace(number="47", signed_on=None)
-    stand_in = SimpleNamespace(order_id=1, order=order)
-    assert basis(stand_in) == {"number": "47", "date": None}
+    from workflow.members.services import basis
+    from workflow.orders import services as orders
+
+    assert basis(two_members.mine) is None  # issued outside any order
+    officer = f.user(Role.SECRETARIAT)
+    nomination = f.nomination(State.RECOMMENDED)
+    order = orders.record_order(officer, number="47", order_date=date(2026, 12, 20),
+                                document=f.pdf("order.pdf"), decisions={nomination.id: "approve"})
+    (membership,) = orders.issue_memberships_for_order(order.id)
+    assert basis(membership) == {"number": "47", "date": date(2026, 12, 20)}
 
 
 def test_member_without_membership_sees_a_helpful_page(client, auth, app):

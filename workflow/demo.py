@@ -114,6 +114,7 @@ def load(seed: int = 2026) -> list[Login]:
         associations = list(db.session.scalars(select(Association)))
         serial = 1000
         n = 0
+        by_state: dict[State, list[Nomination]] = {}
         for state, count in SPREAD.items():
             for _ in range(count):
                 region = regions[n % len(regions)]
@@ -148,10 +149,66 @@ def load(seed: int = 2026) -> list[Login]:
                     logins.append(Login(Role.MEMBER, DEMO_MEMBER_EMAIL, region.iso_code))
                 pipeline.enter(nomination, coordinators[region.id])
                 for action in pipeline.path_to(state):
-                    if action == "issue_membership":
-                        issue_membership_in_transaction(nomination.id)
-                        continue
+                    if action in ("approve", "issue_membership"):
+                        break  # the Chairman's order below approves them
                     who = pipeline.BY_ACTION[action].who
                     actor = coordinators[region.id] if Role.COORDINATOR in who else secretariat
                     pipeline.apply(nomination, action, actor, comment=COMMENTS.get(action, ""))
+                by_state.setdefault(state, []).append(nomination)
+                # Some have waited a while, so the Secretariat's home shows ages and overdue;
+                # the whole history moves back, so it still reads in order.
+                if state not in (State.APPROVED, State.MEMBER):
+                    age = timedelta(days=rng.choice((0, 1, 3, 6, 10, 16, 25)))
+                    nomination.status_changed_at -= age
+                    for event in nomination.events:
+                        event.created_at -= age
+        secretariat_work(secretariat, by_state)
     return logins
+
+
+def secretariat_work(secretariat: User, by_state: dict[State, list[Nomination]]) -> None:
+    """A planned Council meeting holding the agenda, and an applied Chairman's order as the
+    basis of the demo members."""
+    import io
+
+    from werkzeug.datastructures import FileStorage
+
+    from workflow.council.models import CouncilAgendaItem, CouncilMeeting
+    from workflow.documents.services import store
+    from workflow.orders.models import ChairmanOrder, ChairmanOrderItem, OrderDecision
+    from workflow.orders.services import apply_order_in_transaction
+
+    today = date.today()
+    meeting = CouncilMeeting(meeting_date=today + timedelta(days=12), members_total=45,
+                             title="Заседание Совета АНК", created_by_id=secretariat.id)
+    meeting.items = [CouncilAgendaItem(nomination_id=n.id)
+                     for n in by_state.get(State.COUNCIL_AGENDA, [])]
+    db.session.add(meeting)
+
+    pdf = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+    def upload(name: str) -> FileStorage:
+        return FileStorage(io.BytesIO(pdf), filename=name)
+
+    # The Secretariat's checklist wants a decision, a consent and a CV; one forwarded
+    # nomination lacks its CV, so the checklist has something to say.
+    at_secretariat = (State.FORWARDED, State.RETURNED, State.UNDER_REVIEW, State.COUNCIL_AGENDA,
+                      State.RECOMMENDED, State.COUNCIL_DECLINED, State.APPROVED, State.REJECTED,
+                      State.MEMBER)
+    for state in at_secretariat:
+        for i, nomination in enumerate(by_state.get(state, [])):
+            kinds = ("decision", "consent") if (state, i) == (State.FORWARDED, 0) else (
+                "decision", "consent", "cv")
+            for kind in kinds:
+                store(upload(f"{kind}.pdf"), kind, nomination_id=nomination.id)
+    document = store(upload("order-demo.pdf"), "order", uploaded_by_id=secretariat.id)
+    order = ChairmanOrder(number=f"{today.year}-15", order_date=today - timedelta(days=3),
+                          document_id=document.id, created_by_id=secretariat.id)
+    approved = by_state.get(State.MEMBER, []) + by_state.get(State.APPROVED, [])
+    order.items = [ChairmanOrderItem(nomination_id=n.id, decision=OrderDecision.APPROVE)
+                   for n in approved]
+    db.session.add(order)
+    db.session.flush()
+    apply_order_in_transaction(order, secretariat)
+    for nomination in by_state.get(State.MEMBER, []):
+        issue_membership_in_transaction(nomination.id)

@@ -184,4 +184,18 @@ DOCUMENT_KIND_LABELS = {
     DocumentKind.OTHER: _l("Other document"),
 }
 
+# Why the Secretariat returns a nomination: fixed codes, kept in the `return` event's data.
+RETURN_REASON_LABELS = {
+    "iin": _l("IIN, date of birth or sex do not agree"),
+    "personal_data": _l("Name or other personal details"),
+    "citizenship": _l("Citizenship"),
+    "consent": _l("Consent to personal data processing"),
+    "decision_document": _l("Decision or protocol of the nominating body"),
+    "consent_document": _l("Signed consent document"),
+    "cv_document": _l("Curriculum vitae"),
+    "justification": _l("Justification of the nomination"),
+    "association": _l("Nominating association"),
+    "other": _l("Other (see the comment)"),
+}
+
 LANGUAGE_LABELS = {"kk": "Қазақша", "ru": "Русский", "en": "English"}

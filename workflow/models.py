@@ -272,6 +272,8 @@ class Membership(db.Model):
     end_ground: Mapped[str | None] = mapped_column(String(32))
     end_comment: Mapped[str | None] = mapped_column(Text)
     end_document_id: Mapped[int | None] = mapped_column(ForeignKey("documents.id"))
+    # The basis: the Chairman's order that approved it (workflow.orders.models).
+    order_id: Mapped[int | None] = mapped_column(ForeignKey("chairman_orders.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     nomination: Mapped[Nomination] = relationship(foreign_keys=[nomination_id])

@@ -27,6 +27,14 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "members.view": frozenset({Role.MEMBER, Role.COORDINATOR, Role.SECRETARIAT}),
     "members.invite": frozenset({Role.SECRETARIAT}),
     "admin.users": frozenset({Role.ADMIN}),
+    # The national Secretariat's work: review, other routes, Council, orders, the register.
+    "secretariat.work": frozenset({Role.SECRETARIAT}),
+    "council.manage": frozenset({Role.SECRETARIAT}),
+    "orders.manage": frozenset({Role.SECRETARIAT}),
+    "register.view": frozenset({Role.SECRETARIAT}),
+    "register.manage": frozenset({Role.SECRETARIAT}),
+    # A queue as CSV/XLSX: coordinators get their region's, with IINs masked.
+    "exports.queues": STAFF,
 }
 
 

@@ -22,6 +22,10 @@ BLUEPRINTS = (
     "workflow.account.views",
     "workflow.members.views",
     "workflow.public.views",
+    "workflow.secretariat.views",
+    "workflow.council.views",
+    "workflow.orders.views",
+    "workflow.register.views",
 )
 
 

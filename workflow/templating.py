@@ -12,6 +12,10 @@ NAVIGATION = (
     # (endpoint, label, permission); the layout shows an entry when the user holds the permission.
     ("main.home", _l("Home"), "account"),
     ("nominations.index", _l("Nominations"), "nominations.view"),
+    ("secretariat.new_nomination", _l("Other routes"), "secretariat.work"),
+    ("council.index", _l("Council"), "council.manage"),
+    ("orders.index", _l("Chairman's orders"), "orders.manage"),
+    ("register.index", _l("Register of members"), "register.view"),
     ("admin.users", _l("Users"), "admin.users"),
     ("account.profile", _l("Profile"), "account"),
 )
@@ -33,6 +37,8 @@ def register(app: Flask) -> None:
         ROLE_LABELS=domain.ROLE_LABELS,
         SEX_LABELS=domain.SEX_LABELS,
         LANGUAGE_LABELS=domain.LANGUAGE_LABELS,
+        RETURN_REASON_LABELS=domain.RETURN_REASON_LABELS,
+        DOCUMENT_KIND_LABELS=domain.DOCUMENT_KIND_LABELS,
         can=permissions.allowed,
         can_view_nomination=permissions.can_view_nomination,
         shown_iin=permissions.shown_iin,

@@ -11,8 +11,14 @@ def coordinator(user) -> dict:
 
 
 def secretariat(user) -> dict:
-    """The national pipeline at a glance."""
-    return {"counts": nominations.count_by_state(user)}
+    """The national pipeline at a glance: funnel, regions, ages and the work queues."""
+    from workflow.council.services import meetings
+    from workflow.domain import State
+    from workflow.secretariat import services
+
+    return {"STATES": State, "overview": services.overview(), "queue_labels": services.QUEUE_LABELS,
+            "is_overdue": services.is_overdue, "age_days": services.age_days,
+            "planned_meetings": meetings(planned_only=True, limit=3)}
 
 
 def member(user) -> dict:

@@ -92,20 +92,13 @@ def own_membership(user) -> Membership | None:
 
 
 def basis(membership: Membership) -> dict | None:
-    """The Chairman's order the membership rests on: number and date, when it is recorded.
+    """The Chairman's order the membership rests on (number and date), when it is recorded."""
+    from workflow.orders.models import ChairmanOrder
 
-    The order model arrives with the Secretariat's work (``Membership.order_id``); until then
-    there is nothing to show, and this returns None.
-    """
-    if getattr(membership, "order_id", None) is None:
+    if membership.order_id is None:
         return None
-    order = getattr(membership, "order", None)
-    if order is None:
-        return None
-    number = next((getattr(order, n) for n in ("number", "order_number") if hasattr(order, n)), None)
-    signed = next((getattr(order, n) for n in ("signed_on", "dated", "date", "order_date")
-                   if hasattr(order, n)), None)
-    return {"number": number, "date": signed}
+    order = db.session.get(ChairmanOrder, membership.order_id)
+    return {"number": order.number, "date": order.order_date} if order else None
 
 
 def history(membership: Membership):

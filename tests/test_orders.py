@@ -1,0 +1,218 @@
+"""The Chairman's order: all decisions in one transaction, rotations end the replaced
+membership in it, memberships issued with the order as their basis and unique numbers."""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+from datetime import date
+
+import pytest
+from sqlalchemy import func, select
+
+from tests import factories as f
+from tests.conftest import postgres_database
+from workflow import create_app, pipeline
+from workflow.domain import EndGround, MembershipStatus, Role, Route, State
+from workflow.extensions import db
+from workflow.models import AuditEvent, Candidate, Membership, Nomination
+from workflow.orders import services
+from workflow.orders.models import ChairmanOrder
+
+
+def recommended(n: int, officer, region_code: str = "KZ-75") -> list[int]:
+    """``n`` nominations recommended by the Council, quickly: the Council route, one officer."""
+    region = f.region(region_code)
+    ids = []
+    for _ in range(n):
+        nom = Nomination(candidate=f.CandidateFactory(region=region), route=Route.COUNCIL,
+                         region=region, nominating_body="Council decision No. 1")
+        pipeline.enter(nom, officer)
+        pipeline.apply(nom, "put_on_council_agenda", officer)
+        pipeline.apply(nom, "recommend", officer)
+        ids.append(nom.id)
+    db.session.commit()
+    return ids
+
+
+def test_an_order_of_200_is_applied_in_one_transaction_and_issues_200_members(app):
+    officer = f.user(Role.SECRETARIAT)
+    ids = recommended(200, officer)
+    decisions = {i: "approve" for i in ids[:190]} | {i: "reject" for i in ids[190:]}
+    order = services.record_order(officer, number="17", order_date=date(2026, 12, 20),
+                                  document=f.pdf("order.pdf"), decisions=decisions)
+    statuses = dict(db.session.execute(
+        select(Nomination._status, func.count()).group_by(Nomination._status)).all())
+    assert statuses == {"approved": 190, "rejected": 10}
+
+    issued = services.issue_memberships_for_order(order.id)
+    assert len(issued) == 190
+    rows = list(db.session.scalars(select(Membership)))
+    assert len(rows) == 190 and len({m.member_number for m in rows}) == 190
+    assert {m.order_id for m in rows} == {order.id}
+    assert {m.started_on for m in rows} == {date(2026, 12, 20)}
+    # Issuing again issues nothing twice: the same memberships come back.
+    again = services.issue_memberships_for_order(order.id)
+    assert {m.id for m in again} == {m.id for m in rows}
+    assert db.session.scalar(select(func.count()).select_from(Membership)) == 190
+
+
+def test_a_failure_at_item_150_changes_nothing(app):
+    officer = f.user(Role.SECRETARIAT)
+    ids = recommended(200, officer)
+    # Item 150 was withdrawn meanwhile: it can no longer be approved.
+    pipeline.apply(ids[149], "withdraw", officer, comment="The association withdrew it.")
+    db.session.commit()
+    events_before = db.session.scalar(select(func.count()).select_from(AuditEvent))
+    with pytest.raises(pipeline.TransitionError):
+        services.record_order(officer, number="18", order_date=date(2026, 12, 20),
+                              document=f.pdf(), decisions={i: "approve" for i in ids})
+    db.session.expire_all()
+    assert db.session.scalar(select(func.count()).select_from(ChairmanOrder)) == 0
+    assert db.session.scalar(select(func.count()).select_from(AuditEvent)) == events_before
+    statuses = dict(db.session.execute(
+        select(Nomination._status, func.count()).group_by(Nomination._status)).all())
+    assert statuses == {"recommended": 199, "withdrawn": 1}
+
+
+def rotation_replacing(officer, membership) -> Nomination:
+    region = f.region("KZ-75")
+    nom = Nomination(candidate=f.CandidateFactory(region=region), route=Route.ROTATION,
+                     region=region, nominating_body="Council decision No. 7",
+                     replaces_membership_id=membership.id)
+    pipeline.enter(nom, officer)
+    pipeline.apply(nom, "put_on_council_agenda", officer)
+    pipeline.apply(nom, "recommend", officer)
+    return nom
+
+
+def test_an_approved_rotation_ends_the_replaced_membership_in_the_same_transaction(app):
+    officer = f.user(Role.SECRETARIAT)
+    outgoing = f.membership()
+    successor = rotation_replacing(officer, outgoing)
+    db.session.commit()
+    order = services.record_order(officer, number="19", order_date=date(2026, 12, 21),
+                                  document=f.pdf(), decisions={successor.id: "approve"})
+    db.session.expire_all()
+    ended = db.session.get(Membership, outgoing.id)
+    assert ended.status == MembershipStatus.ENDED
+    assert ended.end_ground == EndGround.ROTATION
+    assert ended.ended_on == date(2026, 12, 21)
+    assert ended.end_document_id == order.document_id
+    assert "19" in ended.end_comment
+
+
+def test_a_rotation_whose_member_already_left_still_approves_the_successor(app):
+    from workflow.register.services import end_membership_in_transaction
+
+    officer = f.user(Role.SECRETARIAT)
+    outgoing = f.membership()
+    successor = rotation_replacing(officer, outgoing)
+    end_membership_in_transaction(outgoing, ground=EndGround.DEATH, ended_on=date(2026, 12, 2),
+                                  document_id=f.document(successor, "other").id)
+    db.session.commit()
+    services.record_order(officer, number="23", order_date=date(2026, 12, 21),
+                          document=f.pdf(), decisions={successor.id: "approve"})
+    db.session.expire_all()
+    assert db.session.get(Nomination, successor.id).status == State.APPROVED
+    kept = db.session.get(Membership, outgoing.id)
+    assert kept.end_ground == EndGround.DEATH and kept.ended_on == date(2026, 12, 2)
+
+
+def test_a_failed_order_leaves_the_replaced_membership_active(app):
+    officer = f.user(Role.SECRETARIAT)
+    outgoing = f.membership()
+    successor = rotation_replacing(officer, outgoing)
+    later = recommended(1, officer)[0]
+    pipeline.apply(later, "withdraw", officer, comment="Withdrawn.")
+    db.session.commit()
+    with pytest.raises(pipeline.TransitionError):
+        services.record_order(officer, number="20", order_date=date(2026, 12, 21),
+                              document=f.pdf(), decisions={successor.id: "approve", later: "approve"})
+    db.session.expire_all()
+    assert db.session.get(Membership, outgoing.id).status == MembershipStatus.ACTIVE
+    assert db.session.get(Nomination, successor.id).status == State.RECOMMENDED
+
+
+def test_an_order_number_is_used_once(app):
+    officer = f.user(Role.SECRETARIAT)
+    ids = recommended(2, officer)
+    services.record_order(officer, number="21", order_date=date(2026, 12, 1), document=f.pdf(),
+                          decisions={ids[0]: "approve"})
+    with pytest.raises(services.OrderError):
+        services.record_order(officer, number="21", order_date=date(2026, 12, 2),
+                              document=f.pdf(), decisions={ids[1]: "approve"})
+
+
+def test_the_order_page_records_applies_and_issues(app, client, auth):
+    officer = f.user(Role.SECRETARIAT)
+    ids = recommended(2, officer)
+    auth.login(officer)
+    page = client.get("/orders/new")
+    assert page.status_code == 200
+    response = client.post("/orders/new", data={
+        "number": "22", "order_date": "2026-12-22", "document": f.pdf("order.pdf"),
+        "items-0-nomination_id": ids[0], "items-0-decision": "approve",
+        "items-1-nomination_id": ids[1], "items-1-decision": "reject"},
+        content_type="multipart/form-data")
+    assert response.status_code == 302, response.get_data(as_text=True)[:2000]
+    db.session.expire_all()
+    member = db.session.scalar(select(Membership))
+    assert member.nomination_id == ids[0] and member.order_id is not None
+    assert db.session.get(Nomination, ids[1]).status == State.REJECTED
+    detail = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert member.member_number in detail
+
+
+# --- Two orders applied at once on PostgreSQL: member numbers stay unique. ------------------
+
+
+def _apply_order(url, uploads, officer_id, nomination_ids, number, barrier, results):
+    app = create_app({"TIZIM_CONFIG": "testing", "SQLALCHEMY_DATABASE_URI": url,
+                      "UPLOAD_DIR": uploads})
+    with app.app_context():
+        from workflow.models import User
+
+        officer = db.session.get(User, officer_id)
+        barrier.wait(timeout=30)
+        try:
+            order = services.record_order(officer, number=number, order_date=date(2026, 12, 30),
+                                          document=f.pdf(), decisions={i: "approve"
+                                                                       for i in nomination_ids})
+            results.put(len(services.issue_memberships_for_order(order.id)))
+        except Exception as error:  # reported to the parent, which fails the test
+            results.put(repr(error))
+
+
+@pytest.mark.postgres
+def test_two_orders_applied_at_once_issue_unique_member_numbers(tmp_path):
+    with postgres_database() as url:
+        app = create_app({"TIZIM_CONFIG": "testing", "SQLALCHEMY_DATABASE_URI": url,
+                          "UPLOAD_DIR": str(tmp_path)})
+        with app.app_context():
+            db.create_all()
+            from workflow.regions import load_regions
+
+            load_regions()
+            officer = f.user(Role.SECRETARIAT)
+            ids = recommended(40, officer)
+            officer_id = officer.id
+            db.engine.dispose()
+
+        ctx = mp.get_context("spawn")
+        barrier, results = ctx.Barrier(2), ctx.Queue()
+        procs = [ctx.Process(target=_apply_order,
+                             args=(url, str(tmp_path), officer_id, part, number, barrier,
+                                   results))
+                 for part, number in ((ids[:20], "A-1"), (ids[20:], "A-2"))]
+        for p in procs:
+            p.start()
+        outcomes = [results.get(timeout=120) for _ in procs]
+        for p in procs:
+            p.join(timeout=30)
+        assert outcomes == [20, 20]
+        with app.app_context():
+            numbers = list(db.session.scalars(select(Membership.member_number)))
+            assert len(numbers) == 40 and len(set(numbers)) == 40
+            assert db.session.scalar(select(func.count()).select_from(Candidate)) == 40
+            db.session.remove()
+            db.engine.dispose()

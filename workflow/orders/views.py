@@ -1,0 +1,60 @@
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from workflow import pipeline
+from workflow.documents.services import DocumentRejected
+from workflow.orders import services
+from workflow.orders.forms import OrderForm
+from workflow.permissions import requires
+from workflow.register.services import RegisterError
+
+bp = Blueprint("orders", __name__, url_prefix="/orders")
+
+
+@bp.route("/")
+@requires("orders.manage")
+def index():
+    """List the Chairman's orders and how many nominations await a decision."""
+    orders = services.orders()
+    return render_template("orders/index.html", orders=orders,
+                           counts=services.item_counts(o.id for o in orders),
+                           waiting=len(services.awaiting_chairman()))
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@requires("orders.manage")
+def new():
+    """Record the Chairman's order, apply its decisions at once, then issue the memberships."""
+    waiting = services.awaiting_chairman()
+    form = OrderForm()
+    if not form.items.entries:
+        for nomination in waiting:
+            form.items.append_entry({"nomination_id": nomination.id})
+    if form.validate_on_submit():
+        decisions = {e.nomination_id.data: e.decision.data for e in form.items if e.decision.data}
+        try:
+            order = services.record_order(current_user, number=form.number.data,
+                                          order_date=form.order_date.data,
+                                          document=form.document.data, decisions=decisions)
+        except (services.OrderError, pipeline.TransitionError, RegisterError,
+                DocumentRejected) as error:
+            flash(str(error.message), "danger")
+        else:
+            issued = services.issue_memberships_for_order(order.id)
+            flash(_("Order %(number)s applied; %(n)s memberships issued.",
+                    number=order.number, n=len(issued)), "success")
+            return redirect(url_for(".detail", order_id=order.id))
+    by_id = {n.id: n for n in waiting}
+    return render_template("orders/new.html", form=form, by_id=by_id)
+
+
+@bp.route("/<int:order_id>")
+@requires("orders.manage")
+def detail(order_id: int):
+    """Show an order: its document and every decision, with the memberships issued."""
+    order = services.get_order(order_id)
+    if order is None:
+        abort(404)
+    return render_template("orders/detail.html", order=order,
+                           memberships=services.memberships_of_order(order.id))

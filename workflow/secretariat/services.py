@@ -1,0 +1,332 @@
+"""The Secretariat's national view: the pipeline at a glance, the review checklist, returns
+with structured reasons, and nominations entered on the association, Council and rotation
+routes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import case, func, select
+from sqlalchemy.orm import joinedload
+from werkzeug.datastructures import FileStorage
+
+from workflow import pipeline
+from workflow.database import transaction
+from workflow.documents.services import store
+from workflow.domain import RETURN_REASON_LABELS, DocumentKind, MembershipStatus, Route, State
+from workflow.extensions import db
+from workflow.models import (
+    Candidate,
+    Document,
+    Membership,
+    Nomination,
+    Region,
+    utcnow,
+)
+from workflow.nominations.services import scoped
+
+# The Secretariat's work queues, in the order the work flows.
+QUEUES = (State.FORWARDED, State.UNDER_REVIEW, State.COUNCIL_AGENDA, State.RECOMMENDED)
+QUEUE_LABELS = {
+    State.FORWARDED: _l("Forwarded: to accept"),
+    State.UNDER_REVIEW: _l("Under review"),
+    State.COUNCIL_AGENDA: _l("On a Council agenda"),
+    State.RECOMMENDED: _l("Awaiting the Chairman"),
+}
+# The funnel: the pipeline's main line, from the region to membership.
+FUNNEL = (State.SUBMITTED, State.ON_AGENDA, State.SUPPORTED, State.FORWARDED, State.RETURNED,
+          State.UNDER_REVIEW, State.COUNCIL_AGENDA, State.RECOMMENDED, State.APPROVED,
+          State.MEMBER)
+OPEN_STATES = tuple(s for s in State if s not in pipeline.FINAL_STATES)
+REQUIRED_DOCUMENTS = (DocumentKind.DECISION, DocumentKind.CONSENT, DocumentKind.CV)
+
+RETURN_REASONS = RETURN_REASON_LABELS
+
+
+def expected_days(region: Region | None) -> int:
+    default = current_app.config["EXPECTED_DAYS_DEFAULT"]
+    return region.expected_days if region is not None and region.expected_days else default
+
+
+def age_days(nomination: Nomination, now: datetime | None = None) -> int:
+    return ((now or utcnow()) - nomination.status_changed_at).days
+
+
+def is_overdue(nomination: Nomination, now: datetime | None = None) -> bool:
+    return age_days(nomination, now) > expected_days(nomination.region)
+
+
+# --- The national overview. ---------------------------------------------------------------
+
+
+@dataclass
+class RegionRow:
+    region: Region
+    by_state: dict[State, int]
+    open: int
+    overdue: int
+
+
+@dataclass
+class Overview:
+    funnel: list[tuple[State, int]]
+    funnel_max: int
+    regions: list[RegionRow]
+    region_max: int
+    queues: dict[State, list[Nomination]]
+    queue_totals: dict[State, int]
+    queue_overdue: dict[State, int]
+    now: datetime = field(default_factory=utcnow)
+
+
+def overview(*, queue_limit: int = 10, now: datetime | None = None) -> Overview:
+    """The national pipeline in three aggregate queries and one per queue (no N+1).
+
+    Overdue: longer in its state than the region's expected days (or the default).
+    """
+    now = now or utcnow()
+    regions = list(db.session.scalars(select(Region).order_by(Region.sort_order, Region.id)))
+
+    def cutoff_for(days: int) -> datetime:
+        # Naive UTC, as the column stores it: no session time zone can shift the comparison.
+        return (now - timedelta(days=days)).astimezone(UTC).replace(tzinfo=None)
+
+    cutoff = case(
+        {r.id: cutoff_for(expected_days(r)) for r in regions},
+        value=Nomination.region_id,
+        else_=cutoff_for(current_app.config["EXPECTED_DAYS_DEFAULT"]),
+    )
+    overdue = func.sum(case((Nomination.status_changed_at < cutoff, 1), else_=0))
+    rows = db.session.execute(
+        select(Nomination.region_id, Nomination.status, func.count(), overdue)
+        .group_by(Nomination.region_id, Nomination.status)
+    ).all()
+    by_region: dict[int, dict[State, int]] = {r.id: {} for r in regions}
+    overdue_region: dict[int, int] = {r.id: 0 for r in regions}
+    totals: dict[State, int] = {s: 0 for s in State}
+    overdue_state: dict[State, int] = {s: 0 for s in State}
+    for region_id, status, n, late in rows:
+        state = State(status)
+        by_region.setdefault(region_id, {})[state] = n
+        totals[state] += n
+        if state in OPEN_STATES:
+            overdue_region[region_id] = overdue_region.get(region_id, 0) + int(late or 0)
+            overdue_state[state] += int(late or 0)
+    region_rows = [
+        RegionRow(r, by_region[r.id], sum(n for s, n in by_region[r.id].items() if s in OPEN_STATES),
+                  overdue_region[r.id])
+        for r in regions
+    ]
+    funnel = [(s, totals[s]) for s in FUNNEL]
+    return Overview(
+        funnel=funnel,
+        funnel_max=max([n for _, n in funnel] + [1]),
+        regions=region_rows,
+        region_max=max([r.open for r in region_rows] + [1]),
+        queues={s: queue(s, limit=queue_limit) for s in QUEUES},
+        queue_totals={s: totals[s] for s in QUEUES},
+        queue_overdue={s: overdue_state[s] for s in QUEUES},
+        now=now,
+    )
+
+
+def queue(state: State, *, limit: int = 50, after: tuple[datetime, int] | None = None,
+          user=None) -> list[Nomination]:
+    """Nominations in ``state``, longest waiting first (keyset on status_changed_at, id)."""
+    stmt = (select(Nomination).where(Nomination.status == state)
+            .options(joinedload(Nomination.candidate), joinedload(Nomination.region),
+                     joinedload(Nomination.association))
+            .order_by(Nomination.status_changed_at, Nomination.id))
+    if user is not None:
+        stmt = scoped(stmt, user)
+    if after is not None:
+        changed, last_id = after
+        stmt = stmt.where((Nomination.status_changed_at > changed)
+                          | ((Nomination.status_changed_at == changed) & (Nomination.id > last_id)))
+    return list(db.session.scalars(stmt.limit(limit)))
+
+
+# --- Review: the checklist and duplicates. -------------------------------------------------
+
+
+@dataclass
+class Duplicates:
+    open_nominations: list[Nomination]  # the same person (IIN) in another open nomination
+    memberships: list[Membership]  # the same person (IIN) among active members
+    possible: list[Candidate]  # same surname, given name and birth date, another IIN
+    possible_nominations: list[Nomination]
+    possible_memberships: list[Membership]
+
+    @property
+    def by_iin(self) -> bool:
+        return bool(self.open_nominations or self.memberships)
+
+
+def find_duplicates(nomination: Nomination) -> Duplicates:
+    """Look for the candidate elsewhere: by IIN (certain) and by name and birth date (possible)."""
+    candidate = nomination.candidate
+    open_states = [s.value for s in OPEN_STATES]
+    same_person = list(db.session.scalars(
+        select(Nomination).where(Nomination.candidate_id == candidate.id,
+                                 Nomination.id != nomination.id,
+                                 Nomination.status.in_(open_states))
+        .options(joinedload(Nomination.region)).order_by(Nomination.id)))
+    members = list(db.session.scalars(
+        select(Membership).where(Membership.candidate_id == candidate.id,
+                                 Membership.status == MembershipStatus.ACTIVE)))
+    namesakes = list(db.session.scalars(
+        select(Candidate).where(Candidate.surname == candidate.surname,
+                                Candidate.given_name == candidate.given_name,
+                                Candidate.birth_date == candidate.birth_date,
+                                Candidate.id != candidate.id)
+        .options(joinedload(Candidate.region)).order_by(Candidate.id).limit(20)))
+    ids = [c.id for c in namesakes]
+    possible_nominations = list(db.session.scalars(
+        select(Nomination).where(Nomination.candidate_id.in_(ids))
+        .options(joinedload(Nomination.candidate), joinedload(Nomination.region))
+        .order_by(Nomination.id))) if ids else []
+    possible_memberships = list(db.session.scalars(
+        select(Membership).where(Membership.candidate_id.in_(ids))
+        .options(joinedload(Membership.candidate)).order_by(Membership.id))) if ids else []
+    return Duplicates(same_person, members, namesakes, possible_nominations, possible_memberships)
+
+
+@dataclass
+class Check:
+    key: str
+    label: object
+    ok: bool
+    detail: object = ""
+    warning: bool = False  # a point to look at, not a defect
+
+
+def documents_of(nomination: Nomination) -> list[Document]:
+    stmt = (select(Document).where(Document.nomination_id == nomination.id)
+            .order_by(Document.id))
+    return list(db.session.scalars(stmt))
+
+
+def checklist(nomination: Nomination, documents: Iterable[Document] | None = None,
+              duplicates: Duplicates | None = None) -> list[Check]:
+    """What the Secretariat checks before a nomination goes to the Council."""
+    from workflow.domain import DOCUMENT_KIND_LABELS
+
+    documents = list(documents if documents is not None else documents_of(nomination))
+    duplicates = duplicates or find_duplicates(nomination)
+    candidate = nomination.candidate
+    kinds = {d.kind for d in documents}
+    missing = [k for k in REQUIRED_DOCUMENTS if k not in kinds]
+    return [
+        Check("documents", _l("Documents complete (decision, consent, CV)"), not missing,
+              ", ".join(str(DOCUMENT_KIND_LABELS[k]) for k in missing)),
+        Check("citizenship", _l("Citizen of Kazakhstan"), candidate.citizenship == "KZ",
+              candidate.citizenship),
+        Check("consent", _l("Consent to personal data processing recorded"),
+              bool(candidate.consent_given_on and candidate.consent_form)),
+        Check("duplicate_iin", _l("Not nominated elsewhere and not already a member"),
+              not duplicates.by_iin),
+        Check("duplicate_name", _l("No one else with the same name and date of birth"),
+              not duplicates.possible, warning=bool(duplicates.possible)),
+    ]
+
+
+def return_for_correction(user, nomination_id: int, *, reasons: list[str], comment: str,
+                          version: int | None) -> None:
+    """Return a nomination to its region with the reasons, kept in the audit event's data.
+
+    :raise pipeline.TransitionError: not returnable now, or no comment given.
+    """
+    reasons = [r for r in reasons if r in RETURN_REASONS]
+    if not reasons:
+        raise pipeline.TransitionError(_l("Choose at least one reason."), "guard")
+    with transaction():
+        pipeline.apply(nomination_id, "return", user, comment=comment,
+                       data={"reasons": reasons}, expected_version=version)
+
+
+def accept(user, nomination_id: int, *, version: int | None) -> None:
+    """Accept a forwarded nomination for review."""
+    with transaction():
+        pipeline.apply(nomination_id, "accept", user, expected_version=version)
+
+
+# --- Entering nominations on the other routes. ----------------------------------------------
+
+
+class EntryError(Exception):
+    def __init__(self, message):
+        super().__init__(str(message))
+        self.message = message
+
+
+@dataclass
+class CandidateData:
+    iin: str
+    surname: str
+    given_name: str
+    patronymic: str | None
+    birth_date: date
+    sex: str
+    citizenship: str
+    ethnicity: str
+    occupation: str
+    position: str
+    email: str | None
+    phone: str | None
+    consent_given_on: date | None
+    consent_form: str | None
+
+
+def enter_nomination(user, *, route: str, region_id: int, person: CandidateData,
+                     decision: FileStorage, association_id: int | None = None,
+                     nominating_body: str | None = None, justification: str = "",
+                     replaces_membership_id: int | None = None,
+                     consent: FileStorage | None = None, cv: FileStorage | None = None,
+                     ) -> Nomination:
+    """Enter a nomination decided outside a regional session; it starts under review.
+
+    A candidate already known by IIN is reused, not duplicated.
+
+    :raise EntryError: the person is already nominated or a member, or the replaced
+        membership is not active.
+    :raise pipeline.TransitionError: the route is not open to this user.
+    :raise DocumentRejected: a document is not acceptable.
+    """
+    if route not in (Route.ASSOCIATION, Route.COUNCIL, Route.ROTATION):
+        raise EntryError(_l("This route is entered by a regional coordinator."))
+    with transaction():
+        candidate = db.session.scalar(select(Candidate).where(Candidate.iin == person.iin))
+        if candidate is None:
+            candidate = Candidate(region_id=region_id, **person.__dict__)
+            db.session.add(candidate)
+            db.session.flush()
+        else:
+            busy = db.session.scalar(select(func.count()).where(
+                Nomination.candidate_id == candidate.id,
+                Nomination.status.in_([s.value for s in OPEN_STATES])))
+            member = db.session.scalar(select(func.count()).where(
+                Membership.candidate_id == candidate.id,
+                Membership.status == MembershipStatus.ACTIVE))
+            if busy or member:
+                raise EntryError(_l("This person is already nominated or a member: "
+                                    "see the register and the queues."))
+        if route == Route.ROTATION:
+            replaced = db.session.get(Membership, replaces_membership_id or 0)
+            if replaced is None or replaced.status != MembershipStatus.ACTIVE:
+                raise EntryError(_l("Choose the active member being replaced."))
+        nomination = Nomination(
+            candidate=candidate, route=route, region_id=region_id,
+            association_id=association_id if route == Route.ASSOCIATION else None,
+            nominating_body=nominating_body, justification=justification,
+            replaces_membership_id=replaces_membership_id if route == Route.ROTATION else None,
+            created_by_id=user.id)
+        pipeline.enter(nomination, user)
+        for file, kind in ((decision, DocumentKind.DECISION), (consent, DocumentKind.CONSENT),
+                           (cv, DocumentKind.CV)):
+            if file is not None and file.filename:
+                store(file, kind, nomination_id=nomination.id, uploaded_by_id=user.id)
+    return nomination
