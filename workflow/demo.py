@@ -21,6 +21,7 @@ from workflow.iin import make_iin
 from workflow.members.services import issue_membership_in_transaction
 from workflow.models import Association, Candidate, Nomination, Region, User
 from workflow.regions import load_regions
+from workflow.sessions.models import Outcome, RegionalSession, SessionItem, SessionStatus
 
 DEMO_PASSWORD = "tizim-demo-2026"  # noqa: S105 - printed for the demo, never used in production
 
@@ -109,6 +110,24 @@ def load(seed: int = 2026) -> list[Login]:
             coordinators[region.id] = db.session.scalar(select(User).where(User.email == email))
         secretariat = db.session.scalar(select(User).where(User.role == Role.SECRETARIAT))
 
+        sessions: dict[tuple[int, bool], RegionalSession] = {}
+
+        def session_for(region, closed: bool) -> RegionalSession:
+            """One past, closed session per region for decided nominations; one upcoming."""
+            key = (region.id, closed)
+            if key not in sessions:
+                held = date.today() + timedelta(days=-30 if closed else 21)
+                sessions[key] = RegionalSession(
+                    region=region, number=f"{held.year}/{1 if closed else 2}", held_on=held,
+                    place="Үкімет үйі, мәжіліс залы", members_total=45,
+                    quorum=region.session_quorum, majority=region.session_majority,
+                    members_present=38 if closed else None,
+                    status=SessionStatus.CLOSED if closed else SessionStatus.PLANNED,
+                )
+                db.session.add(sessions[key])
+                db.session.flush()
+            return sessions[key]
+
         associations = list(db.session.scalars(select(Association)))
         serial = 1000
         n = 0
@@ -139,11 +158,25 @@ def load(seed: int = 2026) -> list[Login]:
                     justification="Многолетняя работа по укреплению межэтнического согласия.",
                 )
                 pipeline.enter(nomination, coordinators[region.id])
-                for action in pipeline.path_to(state):
+                path = pipeline.path_to(state)
+                session = session_for(region, closed=state != State.ON_AGENDA)
+                for action in path:
+                    data = {}
+                    if action == "schedule":
+                        data = {"session_id": session.id}
+                        item = SessionItem(session=session, nomination=nomination,
+                                           position=len(session.items) + 1)
+                        db.session.add(item)
+                    elif action in {o.value for o in Outcome}:
+                        data = {"session_id": session.id}
+                        item.outcome = action
+                        item.votes_for, item.votes_against, item.votes_abstain = (
+                            (30, 5, 3) if action == Outcome.SUPPORT else (10, 25, 3))
                     if action == "issue_membership":
                         issue_membership_in_transaction(nomination.id)
                         continue
                     who = pipeline.BY_ACTION[action].who
                     actor = coordinators[region.id] if Role.COORDINATOR in who else secretariat
-                    pipeline.apply(nomination, action, actor, comment=COMMENTS.get(action, ""))
+                    pipeline.apply(nomination, action, actor, comment=COMMENTS.get(action, ""),
+                                   data=data)
     return logins

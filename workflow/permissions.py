@@ -22,7 +22,12 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "nominations.view": STAFF,
     "nominations.act": STAFF,
     "nominations.create": STAFF,
+    "nominations.enter": frozenset({Role.COORDINATOR}),  # regional route: coordinators only
     "documents.download": STAFF,
+    "associations.view": STAFF,
+    "associations.manage": STAFF,  # scope in the service: republican ones by the secretariat
+    "sessions.view": STAFF,
+    "sessions.manage": frozenset({Role.COORDINATOR}),
     "admin.users": frozenset({Role.ADMIN}),
 }
 

@@ -94,6 +94,13 @@ def no_other_open_nomination(nomination: Nomination, ctx: Context) -> str | None
     return None
 
 
+def session_named(nomination: Nomination, ctx: Context) -> str | None:
+    """Agenda and decisions of a regional session happen through that session, named in data."""
+    if not isinstance(ctx.data.get("session_id"), int):
+        return _l("This is done through a regional session: open the session to do it.")
+    return None
+
+
 # --- The table. -----------------------------------------------------------------------------
 
 COORDINATOR_OWN_REGION = MappingProxyType({Role.COORDINATOR: Scope.REGION})
@@ -141,15 +148,15 @@ TRANSITIONS: tuple[Transition, ...] = (
                _l("Submit"), guards=(consent_recorded, no_other_open_nomination),
                notify=(COORDINATORS, NOMINEE)),
     Transition("schedule", _from(State.SUBMITTED), State.ON_AGENDA, COORDINATOR_OWN_REGION,
-               _l("Put on a session agenda"), notify=(COORDINATORS,)),
+               _l("Put on a session agenda"), guards=(session_named,), notify=(COORDINATORS,)),
     Transition("support", _from(State.ON_AGENDA), State.SUPPORTED, COORDINATOR_OWN_REGION,
-               _l("Supported by the session"), notify=(COORDINATORS, NOMINEE),
+               _l("Supported by the session"), guards=(session_named,), notify=(COORDINATORS, NOMINEE),
                decided_by="regional_session"),
     Transition("decline_regionally", _from(State.ON_AGENDA), State.DECLINED_REGIONALLY,
                COORDINATOR_OWN_REGION, _l("Not supported by the session"),
-               notify=(COORDINATORS, NOMINEE), decided_by="regional_session"),
+               guards=(session_named,), notify=(COORDINATORS, NOMINEE), decided_by="regional_session"),
     Transition("defer", _from(State.ON_AGENDA), State.SUBMITTED, COORDINATOR_OWN_REGION,
-               _l("Deferred by the session"), notify=(COORDINATORS,),
+               _l("Deferred by the session"), guards=(session_named,), notify=(COORDINATORS,),
                decided_by="regional_session"),
     Transition("forward", _from(State.SUPPORTED, State.RETURNED), State.FORWARDED,
                COORDINATOR_OWN_REGION, _l("Forward to the Secretariat"),

@@ -17,6 +17,8 @@ BLUEPRINTS = (
     "workflow.nominations.views",
     "workflow.admin.views",
     "workflow.documents.views",
+    "workflow.associations.views",
+    "workflow.sessions.views",
 )
 
 

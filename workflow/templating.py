@@ -12,6 +12,8 @@ NAVIGATION = (
     # (endpoint, label, permission); the layout shows an entry when the user holds the permission.
     ("main.home", _l("Home"), "account"),
     ("nominations.index", _l("Nominations"), "nominations.view"),
+    ("sessions.index", _l("Sessions"), "sessions.view"),
+    ("associations.index", _l("Associations"), "associations.view"),
     ("admin.users", _l("Users"), "admin.users"),
 )
 
