@@ -3,7 +3,7 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from workflow.domain import ASSOCIATION_KIND_LABELS, ASSOCIATION_LEVEL_LABELS
 from workflow.iin import InvalidIIN, validate_bin
@@ -28,5 +28,5 @@ class AssociationForm(FlaskForm):
         try:
             field.data = validate_bin(field.data)
         except InvalidIIN:
-            raise ValueError(str(_l("This is not a valid BIN: twelve digits with a correct "
+            raise ValidationError(str(_l("This is not a valid BIN: twelve digits with a correct "
                                     "check digit."))) from None

@@ -13,7 +13,14 @@ from wtforms import (
     SubmitField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional
+from wtforms.validators import (
+    DataRequired,
+    Email,
+    InputRequired,
+    Length,
+    Optional,
+    ValidationError,
+)
 
 from workflow.documents.forms import AcceptedDocument
 from workflow.domain import CONSENT_FORM_LABELS, SEX_LABELS, DocumentKind
@@ -103,12 +110,12 @@ class NominationForm(FlaskForm):
         try:
             parse_iin(field.data)
         except InvalidIIN as error:
-            raise ValueError(str(IIN_ERRORS[error.reason])) from None
+            raise ValidationError(str(IIN_ERRORS[error.reason])) from None
         field.data = normalize(field.data)
 
     def validate_citizenship(self, field):
         if field.data != "KZ":
-            raise ValueError(str(_l("Only citizens of Kazakhstan may be members (Art. 15.1).")))
+            raise ValidationError(str(_l("Only citizens of Kazakhstan may be members (Art. 15.1).")))
 
     def validate(self, extra_validators=None) -> bool:
         ok = super().validate(extra_validators)
