@@ -101,12 +101,15 @@ def _decode(cursor: str | None, sort: str) -> tuple | None:
         return None
 
 
-def list_nominations(user, *, state: str | None = None, text: str | None = None,
-                     association_id: int | None = None, session_id: int | None = None,
-                     sort: str = "newest", after: str | None = None,
-                     limit: int = PAGE_SIZE) -> Page:
-    """One page of the nominations ``user`` may see, keyset-paginated: page 2,000 costs what
-    page 1 does. Candidate, region and association come in the same query (no N+1)."""
+def list_statement(user, *, state: str | None = None, text: str | None = None,
+                   association_id: int | None = None, session_id: int | None = None,
+                   sort: str = "newest", after: str | None = None,
+                   limit: int = PAGE_SIZE) -> Select:
+    """The query behind one list page: filters, then the keyset after ``after``, then the order.
+
+    Each sort order is (key, id) with an index of that shape, so a page reads about ``limit``
+    index entries wherever it starts.
+    """
     sort = sort if sort in SORTS else "newest"
     columns, descending = SORTS[sort]
     stmt = (
@@ -124,15 +127,23 @@ def list_nominations(user, *, state: str | None = None, text: str | None = None,
             select(SessionItem.nomination_id).where(SessionItem.session_id == session_id)))
     if text and text.strip():
         text = text.strip()
+        prefix = text.replace("%", "").replace("_", "") + "%"
         stmt = stmt.where(or_(Nomination.reference_code == text.upper(),
-                              Candidate.surname.ilike(text.replace("%", "").replace("_", "")
-                                                      + "%")))
+                              Candidate.surname.ilike(prefix)))
     key = _decode(after, sort)
     if key is not None:
         cursor = tuple_(*columns)
         stmt = stmt.where(cursor < tuple_(*key) if descending else cursor > tuple_(*key))
     order = [c.desc() if descending else c.asc() for c in columns]
-    rows = list(db.session.scalars(stmt.order_by(*order).limit(limit + 1)).unique())
+    return stmt.order_by(*order).limit(limit + 1)
+
+
+def list_nominations(user, *, sort: str = "newest", limit: int = PAGE_SIZE, **filters) -> Page:
+    """One page of the nominations ``user`` may see, keyset-paginated: page 2,000 costs what
+    page 1 does. Candidate, region and association come in the same query (no N+1)."""
+    sort = sort if sort in SORTS else "newest"
+    stmt = list_statement(user, sort=sort, limit=limit, **filters)
+    rows = list(db.session.scalars(stmt).unique())
     more = len(rows) > limit
     rows = rows[:limit]
     return Page(rows, _encode(_key_of(rows[-1], sort)) if more and rows else None)
@@ -191,6 +202,16 @@ def associations_for(user) -> list[Association]:
         stmt = stmt.where(or_(Association.region_id == user.region_id,
                               Association.level == AssociationLevel.REPUBLICAN))
     return list(db.session.scalars(stmt.order_by(Association.level.desc(), Association.name)))
+
+
+def filter_associations(user, selected: int | None = None) -> list[Association]:
+    """The associations offered in the list's filter: a coordinator's own and the republican
+    ones; nationally (over a thousand associations) the republican ones and the one chosen."""
+    if user.role == Role.COORDINATOR:
+        return associations_for(user)
+    stmt = select(Association).where(or_(Association.level == AssociationLevel.REPUBLICAN,
+                                         Association.id == (selected or 0)))
+    return list(db.session.scalars(stmt.order_by(Association.name)))
 
 
 def _check_duplicate(user, candidate: Candidate | None, nomination_id: int | None) -> None:

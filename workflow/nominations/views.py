@@ -37,7 +37,8 @@ def index():
     page = services.list_nominations(current_user, after=request.args.get("after"), **filters)
     return render_template(
         "nominations/index.html", page=page, filters=filters, states=list(State),
-        sorts=services.SORT_LABELS, associations=services.associations_for(current_user),
+        sorts=services.SORT_LABELS,
+        associations=services.filter_associations(current_user, filters["association_id"]),
         sessions=sessions.list_sessions(current_user, limit=50),
     )
 
