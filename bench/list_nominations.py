@@ -99,6 +99,7 @@ def seed(app, rows: int, rng: random.Random) -> dict:
 
         start = datetime(2023, 1, 1, tzinfo=UTC)
         codes: set[str] = set()
+        iins: set[str] = set()
         serial = 0
         batch = 10_000
         for offset in range(0, rows, batch):
@@ -107,9 +108,10 @@ def seed(app, rows: int, rng: random.Random) -> dict:
                 born = date(1950, 1, 1) + timedelta(days=rng.randrange(0, 365 * 50))
                 sex = rng.choice(("male", "female"))
                 iin = None
-                while iin is None:
+                while iin is None or iin in iins:  # the serial wraps at 10,000
                     serial += 1
                     iin = make_iin(born, sex, serial)
+                iins.add(iin)
                 region = rng.choice(regions)
                 created = start + timedelta(seconds=rng.randrange(0, 3 * 365 * 86400))
                 code = new_reference_code()
