@@ -179,7 +179,7 @@ def deep_cursor(app, user_email: str, sort: str, fraction: float = 0.4, **filter
         row = db.session.execute(stmt.with_only_columns(*columns).order_by(*order)
                                  .offset(int(total * fraction)).limit(1)).one()
         value = row[0].isoformat() if isinstance(row[0], datetime) else row[0]
-        return services._encode([value, row[1]])
+        return services._encode([value, *row[1:]])
 
 
 def free_port() -> int:

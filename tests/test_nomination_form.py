@@ -194,6 +194,8 @@ def test_the_iin_is_never_in_a_url_of_the_pages(client, coordinator):
         assert f"={IIN}" not in body and f"/{IIN}" not in body
     listing = client.get("/nominations/").get_data(as_text=True)
     assert IIN not in listing and "0015" in listing  # masked in lists
+    searched = client.get(f"/nominations/?q={IIN}")
+    assert searched.status_code == 302 and IIN not in searched.headers["Location"]
 
 
 def test_a_returned_nomination_is_corrected_and_forwarded_again(client, coordinator):

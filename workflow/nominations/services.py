@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, func, or_, select, tuple_
+from sqlalchemy import Select, and_, func, or_, select, tuple_
 from sqlalchemy.orm import contains_eager, joinedload
 from werkzeug.datastructures import FileStorage
 
@@ -57,7 +58,8 @@ def count_by_state(user) -> dict[State, int]:
 SORTS = {
     "newest": ((Nomination.created_at, Nomination.id), True),
     "oldest": ((Nomination.created_at, Nomination.id), False),
-    "surname": ((Candidate.surname, Nomination.id), False),
+    # The candidate's id before the nomination's: (surname, candidate id) is one index.
+    "surname": ((Candidate.surname, Candidate.id, Nomination.id), False),
     "state": ((Nomination.status, Nomination.id), False),
 }
 SORT_LABELS = {
@@ -76,7 +78,7 @@ class Page:
 
 def _key_of(nomination: Nomination, sort: str) -> list:
     if sort == "surname":
-        return [nomination.candidate.surname, nomination.id]
+        return [nomination.candidate.surname, nomination.candidate_id, nomination.id]
     if sort == "state":
         return [nomination.status.value, nomination.id]
     return [nomination.created_at.isoformat(), nomination.id]
@@ -87,18 +89,36 @@ def _encode(key: list) -> str:
 
 
 def _decode(cursor: str | None, sort: str) -> tuple | None:
-    """The (value, id) a page continues after; None for a cursor that is missing or forged."""
+    """The sort key a page continues after; None for a cursor that is missing or forged."""
     if not cursor:
         return None
     try:
-        value, ident = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        if not isinstance(value, str) or not isinstance(ident, int):
+        key = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        value, *ids = key
+        if (not isinstance(value, str) or len(ids) != len(SORTS[sort][0]) - 1
+                or not all(isinstance(i, int) for i in ids)):
             return None
         if sort in ("newest", "oldest"):
             value = datetime.fromisoformat(value)
-        return value, ident
+        return value, *ids
     except (ValueError, TypeError):
         return None
+
+
+REFERENCE_CODE = re.compile(r"^[A-Z0-9]{4}-[A-Z0-9]{4}$")
+# After every character: a surname prefix becomes a range the (surname, id) index can serve.
+LAST_CHARACTER = "\U0010ffff"
+
+
+def text_condition(text: str):
+    """A reference code is looked up exactly; anything else is a surname prefix, as ranges on
+    the (surname, id) index: as typed, and capitalised the way surnames are written."""
+    text = text.strip()
+    if REFERENCE_CODE.match(text.upper()):
+        return Nomination.reference_code == text.upper()
+    variants = {text, text[:1].upper() + text[1:], text[:1].upper() + text[1:].lower()}
+    return or_(*(and_(Candidate.surname >= v, Candidate.surname < v + LAST_CHARACTER)
+                 for v in sorted(variants)))
 
 
 def list_statement(user, *, state: str | None = None, text: str | None = None,
@@ -126,14 +146,14 @@ def list_statement(user, *, state: str | None = None, text: str | None = None,
         stmt = stmt.where(Nomination.id.in_(
             select(SessionItem.nomination_id).where(SessionItem.session_id == session_id)))
     if text and text.strip():
-        text = text.strip()
-        prefix = text.replace("%", "").replace("_", "") + "%"
-        stmt = stmt.where(or_(Nomination.reference_code == text.upper(),
-                              Candidate.surname.ilike(prefix)))
+        stmt = stmt.where(text_condition(text))
     key = _decode(after, sort)
     if key is not None:
         cursor = tuple_(*columns)
         stmt = stmt.where(cursor < tuple_(*key) if descending else cursor > tuple_(*key))
+        if sort == "surname":
+            # Redundant, but within one index: the scan starts at the cursor, not before it.
+            stmt = stmt.where(tuple_(*columns[:2]) >= tuple_(*key[:2]))
     order = [c.desc() if descending else c.asc() for c in columns]
     return stmt.order_by(*order).limit(limit + 1)
 

@@ -1,3 +1,5 @@
+import re
+
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -27,6 +29,11 @@ def web_actions(nomination) -> list[pipeline.Transition]:
 @requires("nominations.view")
 def index():
     """List the nominations the user may see, with filters, a sort order and pages."""
+    if re.search(r"\d{12}", request.args.get("q") or ""):
+        # An IIN typed into the search box must not stay in addresses, history or bookmarks.
+        flash(_("The list is not searched by IIN: search by surname or reference code."),
+              "warning")
+        return redirect(url_for(".index"))
     filters = {
         "state": request.args.get("state") or None,
         "text": (request.args.get("q") or "").strip() or None,
