@@ -26,6 +26,15 @@ def audit_count() -> int:
     return db.session.scalar(select(func.count()).select_from(AuditEvent))
 
 
+@pytest.fixture(autouse=True)
+def english(app):
+    """The messages asserted below are the English source strings."""
+    from flask_babel import force_locale
+
+    with force_locale("en"):
+        yield
+
+
 @pytest.fixture
 def coordinator(app):
     user = f.user(Role.COORDINATOR, "KZ-75")
@@ -253,3 +262,16 @@ def test_create_submit_session_close_forward_in_the_browser(client, auth, coordi
         "create", "submit", "schedule", "support", "forward"]
     home = client.get("/").get_data(as_text=True)
     assert "Every supported nomination has been forwarded." in home
+
+
+def test_an_item_withdrawn_before_the_record_is_left_out(coordinator):
+    session, nominations = planned(coordinator, 2)
+    pipeline.apply(nominations[0].id, "withdraw", coordinator, comment="Recalled")
+    db.session.commit()
+    second = items(session)[1]
+    services.record(coordinator, session.id, 30, {second.id: Votes(25, 5, 0)})
+    services.attach_protocol(coordinator, session.id,
+                             FileStorage(io.BytesIO(PDF), "protocol.pdf"))
+    services.close(coordinator, session.id)
+    db.session.expire_all()
+    assert [n.status for n in nominations] == [State.WITHDRAWN, State.SUPPORTED]

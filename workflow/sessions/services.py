@@ -197,6 +197,8 @@ def record(user, session_id: int, present: int, votes: Mapping[int, Votes]) -> R
                    "needed (rule %(rule)s).", present=present, total=session.members_total,
                    needed=rule.quorum.minimum(session.members_total), rule=session.quorum),
                 "members_present")
+        # An item withdrawn since it was put on the agenda has nothing left to decide.
+        items = [i for i in items if i.nomination.status == State.ON_AGENDA]
         for item in items:
             v = votes.get(item.id, Votes())
             cast = (v.votes_for or 0) + (v.votes_against or 0) + (v.votes_abstain or 0)
@@ -245,7 +247,8 @@ def close(user, session_id: int) -> RegionalSession:
         if session.protocol_document_id is None:
             raise SessionRefused(_l("Upload the signed protocol before closing the session."))
         items = list(db.session.scalars(select(SessionItem).where(
-            SessionItem.session_id == session.id).order_by(SessionItem.position)))
+            SessionItem.session_id == session.id, SessionItem.outcome.is_not(None))
+            .order_by(SessionItem.position)))
         for item in items:
             note = "" if item.deferred else str(_l(
                 "Session %(number)s: %(yes)s for, %(no)s against, %(abstain)s abstaining, "
