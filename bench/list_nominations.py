@@ -290,14 +290,16 @@ def measure_service(app, email: str, params: dict, clients: int, per_client: int
 
 
 def write_results(command: str, machine_line: str, rows: int, clients: int, workers: str,
-                  results: list[tuple[str, dict]], service: list[tuple[str, dict]]) -> None:
+                  results: list[tuple[str, dict]], service: list[tuple[str, dict]],
+                  load: str) -> None:
     path = ROOT / "bench" / "RESULTS.md"
     heading = "## Nomination lists (issue 3)"
     lines = [
         heading, "",
         f"Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC with `{command}`.", "",
-        f"Machine: {machine_line}. The two cores were shared with other work running at the "
-        "same time, so the figures are an upper bound.", "",
+        f"Machine: {machine_line}. Load average during the run: {load}. The two cores were "
+        "shared with other work running at the same time, so the figures are an upper bound.",
+        "",
         f"{rows:,} nominations (and as many candidates) in a fresh PostgreSQL database built by "
         f"the migrations; gunicorn `{workers}` on the same machine; {clients} concurrent "
         "clients (threads, one keep-alive-less HTTP request at a time each) logged in through "
@@ -407,6 +409,7 @@ def main() -> None:
             ("secretariat: text 'Пак'", "secretariat", {"q": "Пак"}),
             ("secretariat: reference code", "secretariat", {"q": "ZZZZ-ZZZZ"}),
         ]
+        loads = os.getloadavg()
         results = []
         for label, role, params in scenarios:
             query = urllib.parse.urlencode(params)
@@ -433,7 +436,9 @@ def main() -> None:
         print(line)
         if not args.no_write:
             write_results(command.strip(), line, args.rows, args.clients,
-                          f"{workers}", results, service)
+                          f"{workers}", results, service,
+                          f"{loads[0]:.1f} at the start, {os.getloadavg()[0]:.1f} at the end "
+                          "(1-minute)")
     finally:
         if server is not None:
             os.killpg(server.pid, signal.SIGTERM)
