@@ -90,9 +90,10 @@ REFUSALS = {
     "birth_date_disagrees": ({"birth_date": "1985-03-16"}, "date of birth does not agree"),
     "sex_disagrees": ({"sex": "male"}, "sex does not agree"),
     "not_a_citizen": ({"citizenship": "other"}, "citizens of Kazakhstan"),
-    "renamed_non_pdf": ({"cv_file": (io.BytesIO(b"MZ\x90\x00 an executable"), "cv.pdf")},
+    # Files as bytes: each run opens its own stream (the test client closes what it sends).
+    "renamed_non_pdf": ({"cv_file": (b"MZ\x90\x00 an executable", "cv.pdf")},
                         "PDF, JPEG or PNG"),
-    "eleven_megabytes": ({"cv_file": (io.BytesIO(PDF + b"0" * (11 * 1024 * 1024)), "cv.pdf")},
+    "eleven_megabytes": ({"cv_file": (PDF + b"0" * (11 * 1024 * 1024), "cv.pdf")},
                          "larger than 10 MB"),
     "consent_date_missing": ({"consent_given_on": ""}, "when the candidate gave consent"),
     "consent_form_missing": ({"consent_form": ""}, "how the candidate gave consent"),
@@ -105,6 +106,8 @@ REFUSALS = {
 def test_each_refusal_is_shown_and_writes_nothing(client, coordinator, case):
     _, association = coordinator
     overrides, message = REFUSALS[case]
+    overrides = {k: (io.BytesIO(v[0]), v[1]) if isinstance(v, tuple) else v
+                 for k, v in overrides.items()}
     before = counts()
     response = post(client, form_data(association.id, **overrides))
     assert response.status_code == 422
