@@ -159,7 +159,8 @@ def load(seed: int = 2026) -> list[Login]:
                 )
                 pipeline.enter(nomination, coordinators[region.id])
                 path = pipeline.path_to(state)
-                session = session_for(region, closed=state != State.ON_AGENDA)
+                session = (session_for(region, closed=state != State.ON_AGENDA)
+                           if "schedule" in path else None)
                 for action in path:
                     data = {}
                     if action == "schedule":
