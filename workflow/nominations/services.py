@@ -11,6 +11,7 @@ from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, and_, func, or_, select, tuple_
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import contains_eager, joinedload
 from werkzeug.datastructures import FileStorage
 
@@ -326,6 +327,16 @@ def create_nomination(user, fields: Mapping, files: Mapping[str, FileStorage], *
     :raise pipeline.TransitionError: the pipeline refused (consent, scope).
     :raise documents.DocumentRejected: a file is not acceptable.
     """
+    try:
+        return _create(user, fields, files, submit=submit)
+    except IntegrityError:  # the same person entered at the same moment by someone else
+        raise NominationRefused(_l("A person with this IIN was entered a moment ago by someone "
+                                   "else. Search the list before entering them again."),
+                                "iin") from None
+
+
+def _create(user, fields: Mapping, files: Mapping[str, FileStorage], *,
+            submit: bool) -> Nomination:
     with transaction():
         association = _check_association(user, fields["association_id"])
         candidate = _candidate_for(user, fields, user.region_id, None)

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 from werkzeug.datastructures import FileStorage
 
@@ -121,7 +122,11 @@ def plan_session(user, fields: Mapping) -> RegionalSession:
             majority=majority, rule_override_reason=reason if overridden else None,
             created_by_id=user.id, status=SessionStatus.PLANNED)
         db.session.add(session)
-        db.session.flush()
+        try:
+            db.session.flush()
+        except IntegrityError:  # the same number planned a moment ago by a colleague
+            raise SessionRefused(_l("Your region already has a session with this number."),
+                                 "number") from None
         return session
 
 
