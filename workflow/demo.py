@@ -67,6 +67,25 @@ COMMENTS = {
 }
 
 
+def demo_protocol(session: RegionalSession):
+    """A one-page PDF standing for the signed protocol of a demo session."""
+    import io
+
+    from fpdf import FPDF
+    from werkzeug.datastructures import FileStorage
+
+    from workflow.documents.services import store
+    from workflow.domain import DocumentKind
+
+    pdf = FPDF()
+    pdf.add_page()
+    pdf.set_font("Helvetica", size=14)
+    pdf.cell(0, 10, f"Protocol of regional session {session.number} (demo)")
+    data = bytes(pdf.output())
+    return store(FileStorage(io.BytesIO(data), f"protocol-{session.id}.pdf"),
+                 DocumentKind.PROTOCOL, region_id=session.region_id)
+
+
 @dataclass
 class Login:
     role: str
@@ -126,6 +145,8 @@ def load(seed: int = 2026) -> list[Login]:
                 )
                 db.session.add(sessions[key])
                 db.session.flush()
+                if closed:
+                    sessions[key].protocol_document_id = demo_protocol(sessions[key]).id
             return sessions[key]
 
         associations = list(db.session.scalars(select(Association)))
