@@ -14,6 +14,7 @@ from workflow.domain import AssociationKind, AssociationLevel, ConsentForm, Role
 from workflow.extensions import db
 from workflow.iin import make_iin
 from workflow.models import Association, Candidate, Nomination, Region, User
+from workflow.sessions.models import RegionalSession, SessionItem, SessionStatus
 
 PASSWORD = "pw-test-1234"  # noqa: S105
 _HASH: list[str] = []
@@ -101,8 +102,50 @@ def actor_for(transition_who, region_code: str):
     return pipeline.SYSTEM
 
 
+SESSION_ACTIONS = frozenset({"schedule", "support", "decline_regionally", "defer"})
+_session_number = itertools.count(1)
+
+
+def regional_session(region_code: str = "KZ-75", *, members_total: int = 40,
+                     status: str = SessionStatus.PLANNED, held_on: date = date(2026, 3, 1),
+                     **kw) -> RegionalSession:
+    """A regional session with the region's voting rule (flushed, not committed)."""
+    reg = region(region_code)
+    session = RegionalSession(region=reg, number=f"S-{next(_session_number)}", held_on=held_on,
+                              place="Akimat, hall 1", members_total=members_total,
+                              quorum=reg.session_quorum, majority=reg.session_majority,
+                              status=status, **kw)
+    db.session.add(session)
+    db.session.flush()
+    return session
+
+
+def data_for(action: str, nom: Nomination, session: RegionalSession | None = None) -> dict:
+    """What the pipeline needs to fire ``action``: a session actions names a real session."""
+    if action not in SESSION_ACTIONS:
+        return {}
+    if session is None:
+        item = db.session.scalar(select(SessionItem).where(SessionItem.nomination_id == nom.id)
+                                 .order_by(SessionItem.id.desc()))
+        reusable = item is not None and item.session.status != SessionStatus.CLOSED
+        session = item.session if reusable else regional_session(
+            db.session.get(Region, nom.region_id).iso_code)
+    if action == "schedule":
+        position = len(session.items) + 1
+        db.session.add(SessionItem(session=session, nomination=nom, position=position))
+    else:
+        item = db.session.scalar(select(SessionItem).where(
+            SessionItem.session_id == session.id, SessionItem.nomination_id == nom.id))
+        if item is not None:
+            item.outcome = action
+            item.deferred = action == "defer"
+    db.session.flush()
+    return {"session_id": session.id}
+
+
 def nomination(state: State = State.DRAFT, *, region_code: str = "KZ-75",
-               route: Route = Route.REGIONAL, candidate: Candidate | None = None) -> Nomination:
+               route: Route = Route.REGIONAL, candidate: Candidate | None = None,
+               documents: bool = True) -> Nomination:
     """A nomination brought to ``state`` by the pipeline's own actions (flushed, not committed)."""
     reg = region(region_code)
     candidate = candidate or CandidateFactory(region=reg)
@@ -112,9 +155,14 @@ def nomination(state: State = State.DRAFT, *, region_code: str = "KZ-75",
                      nominating_body=None if route == Route.REGIONAL else "Council decision No. 1",
                      justification="Long service to inter-ethnic accord.")
     pipeline.enter(nom, actor_for(entry.who, region_code))
-    for action in pipeline.path_to(state, route):
+    path = pipeline.path_to(state, route)
+    if documents and route == Route.REGIONAL:  # the pipeline wants them before submitting
+        for kind in pipeline.REQUIRED_DOCUMENTS:
+            document(nom, kind)
+    for action in path:
         t = pipeline.BY_ACTION[action]
-        pipeline.apply(nom, action, actor_for(t.who, region_code), comment="reason")
+        pipeline.apply(nom, action, actor_for(t.who, region_code), comment="reason",
+                       data=data_for(action, nom))
     return nom
 
 

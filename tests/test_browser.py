@@ -10,7 +10,7 @@ from werkzeug.serving import make_server
 
 from tests import factories as f
 from tests.conftest import unavailable
-from workflow.domain import Role, State
+from workflow.domain import DocumentKind, Role, State
 from workflow.extensions import db
 
 # One backend is enough for the browser; the pipeline itself is tested on both.
@@ -50,13 +50,15 @@ def log_in(page, base, user):
 def test_coordinator_submits_a_draft_in_kazakh(app, live_server, browser):
     coordinator = f.user(Role.COORDINATOR, "KZ-75")
     nomination = f.nomination(State.DRAFT, region_code="KZ-75")
+    for kind in (DocumentKind.DECISION, DocumentKind.CONSENT, DocumentKind.CV):
+        f.document(nomination, kind)
     db.session.commit()
     page = browser.new_page(locale="kk-KZ", extra_http_headers={"Accept-Language": "kk"})
     log_in(page, live_server, coordinator)
     assert page.locator("html").get_attribute("lang") == "kk"
     page.goto(f"{live_server}/nominations/{nomination.id}")
     page.click("button[name=action][value=submit]")
-    assert page.locator(".alert-success").count() == 1
+    assert page.locator(".alert-success").count() == 1, page.locator(".alert").all_inner_texts()
     db.session.expire_all()
     assert nomination.status == State.SUBMITTED
     # The language switch keeps the page and changes every label.

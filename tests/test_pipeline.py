@@ -45,7 +45,8 @@ def test_every_state_action_role(app, state, action):
         version = nomination.version
         allowed = role in transition.who and state in transition.sources
         if allowed:
-            event = pipeline.apply(nomination, action, actor(role), comment="reason given")
+            event = pipeline.apply(nomination, action, actor(role), comment="reason given",
+                                   data=f.data_for(action, nomination))
             db.session.commit()
             assert nomination.status == transition.target
             assert events(nomination) == before + 1
@@ -54,7 +55,8 @@ def test_every_state_action_role(app, state, action):
             nomination = None
         else:
             with pytest.raises(pipeline.TransitionError) as error:
-                pipeline.apply(nomination, action, actor(role), comment="reason given")
+                pipeline.apply(nomination, action, actor(role), comment="reason given",
+                               data={"session_id": 1})
             db.session.rollback()
             db.session.refresh(nomination)
             assert nomination.status == state

@@ -6,21 +6,28 @@ shown is one the pipeline allows.
 
 from __future__ import annotations
 
+import io
 import random
 from dataclasses import dataclass
 from datetime import date, timedelta
 
 from sqlalchemy import func, select
+from werkzeug.datastructures import FileStorage
 
 from workflow import pipeline
 from workflow.auth.services import create_user
 from workflow.database import transaction
+from workflow.documents.services import store
 from workflow.domain import AssociationKind, AssociationLevel, ConsentForm, Role, Route, State
 from workflow.extensions import db
 from workflow.iin import make_iin
 from workflow.members.services import issue_membership_in_transaction
 from workflow.models import Association, Candidate, Nomination, Region, User
 from workflow.regions import load_regions
+from workflow.sessions.models import Outcome, RegionalSession, SessionItem, SessionStatus
+
+# The smallest valid PDF: demo nominations carry their three documents as placeholders.
+DEMO_PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 DEMO_PASSWORD = "tizim-demo-2026"  # noqa: S105 - printed for the demo, never used in production
 # The one demo member who can log in; the other demo members get an invitation e-mail.
@@ -68,6 +75,21 @@ COMMENTS = {
 }
 
 
+def demo_protocol(session: RegionalSession):
+    """A one-page PDF standing for the signed protocol of a demo session."""
+    from fpdf import FPDF
+
+    from workflow.domain import DocumentKind
+
+    pdf = FPDF()
+    pdf.add_page()
+    pdf.set_font("Helvetica", size=14)
+    pdf.cell(0, 10, f"Protocol of regional session {session.number} (demo)")
+    data = bytes(pdf.output())
+    return store(FileStorage(io.BytesIO(data), f"protocol-{session.id}.pdf"),
+                 DocumentKind.PROTOCOL, region_id=session.region_id)
+
+
 @dataclass
 class Login:
     role: str
@@ -111,6 +133,26 @@ def load(seed: int = 2026) -> list[Login]:
             coordinators[region.id] = db.session.scalar(select(User).where(User.email == email))
         secretariat = db.session.scalar(select(User).where(User.role == Role.SECRETARIAT))
 
+        sessions: dict[tuple[int, bool], RegionalSession] = {}
+
+        def session_for(region, closed: bool) -> RegionalSession:
+            """One past, closed session per region for decided nominations; one upcoming."""
+            key = (region.id, closed)
+            if key not in sessions:
+                held = date.today() + timedelta(days=-30 if closed else 21)
+                sessions[key] = RegionalSession(
+                    region=region, number=f"{held.year}/{1 if closed else 2}", held_on=held,
+                    place="Үкімет үйі, мәжіліс залы", members_total=45,
+                    quorum=region.session_quorum, majority=region.session_majority,
+                    members_present=38 if closed else None,
+                    status=SessionStatus.CLOSED if closed else SessionStatus.PLANNED,
+                )
+                db.session.add(sessions[key])
+                db.session.flush()
+                if closed:
+                    sessions[key].protocol_document_id = demo_protocol(sessions[key]).id
+            return sessions[key]
+
         associations = list(db.session.scalars(select(Association)))
         serial = 1000
         n = 0
@@ -148,12 +190,31 @@ def load(seed: int = 2026) -> list[Login]:
                                 role=Role.MEMBER, password=DEMO_PASSWORD)
                     logins.append(Login(Role.MEMBER, DEMO_MEMBER_EMAIL, region.iso_code))
                 pipeline.enter(nomination, coordinators[region.id])
-                for action in pipeline.path_to(state):
+                path = pipeline.path_to(state)
+                if "submit" in path:
+                    for kind in pipeline.REQUIRED_DOCUMENTS:
+                        store(FileStorage(io.BytesIO(DEMO_PDF), filename=f"{kind}.pdf"), kind,
+                              nomination_id=nomination.id, region_id=region.id)
+                session = (session_for(region, closed=state != State.ON_AGENDA)
+                           if "schedule" in path else None)
+                for action in path:
                     if action in ("approve", "issue_membership"):
                         break  # the Chairman's order below approves them
+                    data = {}
+                    if action == "schedule":
+                        data = {"session_id": session.id}
+                        item = SessionItem(session=session, nomination=nomination,
+                                           position=len(session.items) + 1)
+                        db.session.add(item)
+                    elif action in {o.value for o in Outcome}:
+                        data = {"session_id": session.id}
+                        item.outcome = action
+                        item.votes_for, item.votes_against, item.votes_abstain = (
+                            (30, 5, 3) if action == Outcome.SUPPORT else (10, 25, 3))
                     who = pipeline.BY_ACTION[action].who
                     actor = coordinators[region.id] if Role.COORDINATOR in who else secretariat
-                    pipeline.apply(nomination, action, actor, comment=COMMENTS.get(action, ""))
+                    pipeline.apply(nomination, action, actor, comment=COMMENTS.get(action, ""),
+                                   data=data)
                 by_state.setdefault(state, []).append(nomination)
                 # Some have waited a while, so the Secretariat's home shows ages and overdue;
                 # the whole history moves back, so it still reads in order.
@@ -169,12 +230,7 @@ def load(seed: int = 2026) -> list[Login]:
 def secretariat_work(secretariat: User, by_state: dict[State, list[Nomination]]) -> None:
     """A planned Council meeting holding the agenda, and an applied Chairman's order as the
     basis of the demo members."""
-    import io
-
-    from werkzeug.datastructures import FileStorage
-
     from workflow.council.models import CouncilAgendaItem, CouncilMeeting
-    from workflow.documents.services import store
     from workflow.orders.models import ChairmanOrder, ChairmanOrderItem, OrderDecision
     from workflow.orders.services import apply_order_in_transaction
 
@@ -185,22 +241,9 @@ def secretariat_work(secretariat: User, by_state: dict[State, list[Nomination]])
                      for n in by_state.get(State.COUNCIL_AGENDA, [])]
     db.session.add(meeting)
 
-    pdf = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
-
     def upload(name: str) -> FileStorage:
-        return FileStorage(io.BytesIO(pdf), filename=name)
+        return FileStorage(io.BytesIO(DEMO_PDF), filename=name)
 
-    # The Secretariat's checklist wants a decision, a consent and a CV; one forwarded
-    # nomination lacks its CV, so the checklist has something to say.
-    at_secretariat = (State.FORWARDED, State.RETURNED, State.UNDER_REVIEW, State.COUNCIL_AGENDA,
-                      State.RECOMMENDED, State.COUNCIL_DECLINED, State.APPROVED, State.REJECTED,
-                      State.MEMBER)
-    for state in at_secretariat:
-        for i, nomination in enumerate(by_state.get(state, [])):
-            kinds = ("decision", "consent") if (state, i) == (State.FORWARDED, 0) else (
-                "decision", "consent", "cv")
-            for kind in kinds:
-                store(upload(f"{kind}.pdf"), kind, nomination_id=nomination.id)
     document = store(upload("order-demo.pdf"), "order", uploaded_by_id=secretariat.id)
     order = ChairmanOrder(number=f"{today.year}-15", order_date=today - timedelta(days=3),
                           document_id=document.id, created_by_id=secretariat.id)

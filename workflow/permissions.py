@@ -22,10 +22,16 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "nominations.view": STAFF,
     "nominations.act": STAFF,
     "nominations.create": STAFF,
+    "nominations.enter": frozenset({Role.COORDINATOR}),  # regional route: coordinators only
     "documents.download": STAFF,
     # A member sees their own membership; staff see those in their scope (services filter).
     "members.view": frozenset({Role.MEMBER, Role.COORDINATOR, Role.SECRETARIAT}),
     "members.invite": frozenset({Role.SECRETARIAT}),
+
+    "associations.view": STAFF,
+    "associations.manage": STAFF,  # scope in the service: republican ones by the secretariat
+    "sessions.view": STAFF,
+    "sessions.manage": frozenset({Role.COORDINATOR}),
     "admin.users": frozenset({Role.ADMIN}),
     # The national Secretariat's work: review, other routes, Council, orders, the register.
     "secretariat.work": frozenset({Role.SECRETARIAT}),

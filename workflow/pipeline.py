@@ -21,9 +21,9 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.orm.exc import StaleDataError
 
-from workflow.domain import STATE_LABELS, Role, Route, State
+from workflow.domain import DOCUMENT_KIND_LABELS, STATE_LABELS, DocumentKind, Role, Route, State
 from workflow.extensions import db
-from workflow.models import AuditEvent, Membership, Nomination, utcnow
+from workflow.models import AuditEvent, Document, Membership, Nomination, utcnow
 
 
 class Scope(StrEnum):
@@ -77,6 +77,24 @@ def consent_recorded(nomination: Nomination, ctx: Context) -> str | None:
     return None
 
 
+# What a regional nomination carries before it may be submitted.
+REQUIRED_DOCUMENTS = (DocumentKind.DECISION, DocumentKind.CONSENT, DocumentKind.CV)
+
+
+def missing_documents(nomination: Nomination) -> list[DocumentKind]:
+    present = set(db.session.scalars(
+        select(Document.kind).where(Document.nomination_id == nomination.id)))
+    return [kind for kind in REQUIRED_DOCUMENTS if kind not in present]
+
+
+def documents_attached(nomination: Nomination, ctx: Context) -> str | None:
+    missing = missing_documents(nomination)
+    if missing:
+        return _l("Attach every required document before submitting: %(missing)s.",
+                  missing=", ".join(str(DOCUMENT_KIND_LABELS[k]) for k in missing))
+    return None
+
+
 def no_other_open_nomination(nomination: Nomination, ctx: Context) -> str | None:
     """A person is nominated once at a time, and not while they are a member."""
     others = select(func.count()).where(
@@ -91,6 +109,13 @@ def no_other_open_nomination(nomination: Nomination, ctx: Context) -> str | None
     )
     if db.session.scalar(member):
         return _l("This person is already a member of the Assembly.")
+    return None
+
+
+def session_named(nomination: Nomination, ctx: Context) -> str | None:
+    """Agenda and decisions of a regional session happen through that session, named in data."""
+    if not isinstance(ctx.data.get("session_id"), int):
+        return _l("This is done through a regional session: open the session to do it.")
     return None
 
 
@@ -138,18 +163,19 @@ BEFORE_APPROVAL = _from(
 
 TRANSITIONS: tuple[Transition, ...] = (
     Transition("submit", _from(State.DRAFT), State.SUBMITTED, COORDINATOR_OWN_REGION,
-               _l("Submit"), guards=(consent_recorded, no_other_open_nomination),
+               _l("Submit"),
+               guards=(consent_recorded, documents_attached, no_other_open_nomination),
                notify=(COORDINATORS, NOMINEE)),
     Transition("schedule", _from(State.SUBMITTED), State.ON_AGENDA, COORDINATOR_OWN_REGION,
-               _l("Put on a session agenda"), notify=(COORDINATORS,)),
+               _l("Put on a session agenda"), guards=(session_named,), notify=(COORDINATORS,)),
     Transition("support", _from(State.ON_AGENDA), State.SUPPORTED, COORDINATOR_OWN_REGION,
-               _l("Supported by the session"), notify=(COORDINATORS, NOMINEE),
+               _l("Supported by the session"), guards=(session_named,), notify=(COORDINATORS, NOMINEE),
                decided_by="regional_session"),
     Transition("decline_regionally", _from(State.ON_AGENDA), State.DECLINED_REGIONALLY,
                COORDINATOR_OWN_REGION, _l("Not supported by the session"),
-               notify=(COORDINATORS, NOMINEE), decided_by="regional_session"),
+               guards=(session_named,), notify=(COORDINATORS, NOMINEE), decided_by="regional_session"),
     Transition("defer", _from(State.ON_AGENDA), State.SUBMITTED, COORDINATOR_OWN_REGION,
-               _l("Deferred by the session"), notify=(COORDINATORS,),
+               _l("Deferred by the session"), guards=(session_named,), notify=(COORDINATORS,),
                decided_by="regional_session"),
     Transition("forward", _from(State.SUPPORTED, State.RETURNED), State.FORWARDED,
                COORDINATOR_OWN_REGION, _l("Forward to the Secretariat"),

@@ -26,6 +26,8 @@ BLUEPRINTS = (
     "workflow.council.views",
     "workflow.orders.views",
     "workflow.register.views",
+    "workflow.associations.views",
+    "workflow.sessions.views",
 )
 
 

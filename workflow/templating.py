@@ -16,6 +16,9 @@ NAVIGATION = (
     ("council.index", _l("Council"), "council.manage"),
     ("orders.index", _l("Chairman's orders"), "orders.manage"),
     ("register.index", _l("Register of members"), "register.view"),
+
+    ("sessions.index", _l("Sessions"), "sessions.view"),
+    ("associations.index", _l("Associations"), "associations.view"),
     ("admin.users", _l("Users"), "admin.users"),
     ("account.profile", _l("Profile"), "account"),
 )

@@ -42,7 +42,6 @@ FUNNEL = (State.SUBMITTED, State.ON_AGENDA, State.SUPPORTED, State.FORWARDED, St
           State.UNDER_REVIEW, State.COUNCIL_AGENDA, State.RECOMMENDED, State.APPROVED,
           State.MEMBER)
 OPEN_STATES = tuple(s for s in State if s not in pipeline.FINAL_STATES)
-REQUIRED_DOCUMENTS = (DocumentKind.DECISION, DocumentKind.CONSENT, DocumentKind.CV)
 
 RETURN_REASONS = RETURN_REASON_LABELS
 
@@ -219,7 +218,7 @@ def checklist(nomination: Nomination, documents: Iterable[Document] | None = Non
     duplicates = duplicates or find_duplicates(nomination)
     candidate = nomination.candidate
     kinds = {d.kind for d in documents}
-    missing = [k for k in REQUIRED_DOCUMENTS if k not in kinds]
+    missing = [k for k in pipeline.REQUIRED_DOCUMENTS if k not in kinds]
     return [
         Check("documents", _l("Documents complete (decision, consent, CV)"), not missing,
               ", ".join(str(DOCUMENT_KIND_LABELS[k]) for k in missing)),

@@ -1,0 +1,1 @@
+"""The ethno-cultural and other public associations that propose candidates."""

@@ -1,0 +1,1 @@
+"""Regional assembly sessions: planning, agenda, the record of votes, closing, forwarding."""
