@@ -1,3 +1,3 @@
 """Celery tasks. Each module's tasks are ``@shared_task``s that take ids, never objects."""
 
-from tasks import memberships, outbox  # noqa: F401 - registers the tasks
+from tasks import issuing, memberships, notifications, outbox, reminders  # noqa: F401

@@ -40,9 +40,11 @@ def build(message: OutgoingEmail) -> EmailMessage:
     email["From"] = current_app.config["MAIL_DEFAULT_SENDER"]
     email["To"] = message.to
     email["Subject"] = message.subject
-    email["Message-ID"] = make_msgid(domain="tizim")
+    # A caller may give a stable Message-ID (one per delivery), so a resent copy is recognised.
+    email["Message-ID"] = message.headers.get("Message-ID") or make_msgid(domain="tizim")
     for key, value in message.headers.items():
-        email[key] = value
+        if key != "Message-ID":
+            email[key] = value
     email.set_content(message.text)
     if message.html:
         email.add_alternative(message.html, subtype="html")

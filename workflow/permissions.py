@@ -24,6 +24,8 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "nominations.create": STAFF,
     "documents.download": STAFF,
     "admin.users": frozenset({Role.ADMIN}),
+    "notifications": ANY_USER,  # own notifications and how to receive them
+    "issuing.manage": frozenset({Role.SECRETARIAT}),  # issuing batches: progress, retry
 }
 
 

@@ -17,6 +17,8 @@ BLUEPRINTS = (
     "workflow.nominations.views",
     "workflow.admin.views",
     "workflow.documents.views",
+    "workflow.notifications.views",
+    "workflow.issuing.views",
 )
 
 
