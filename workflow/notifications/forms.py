@@ -1,6 +1,7 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import SelectField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired
 
 from workflow.notifications.messages import CHANNEL_LABELS, KIND_LABELS
@@ -16,7 +17,7 @@ def preferences_form(kinds, current: dict[str, str], formdata=None):
     class PreferencesForm(FlaskForm):
         pass
 
-    choices = [(code, label) for code, label in CHANNEL_LABELS.items()]
+    choices = [SelectChoice(code, label) for code, label in CHANNEL_LABELS.items()]
     for kind in kinds:
         setattr(PreferencesForm, kind, SelectField(
             KIND_LABELS[kind], choices=choices, default=current.get(kind, "email"),
