@@ -4,6 +4,19 @@ from celery import Celery, Task
 from flask import Flask
 
 
+class TizimCelery(Celery):
+    """The Celery app of one Flask app; it also answers WSGI by handing requests to that app.
+
+    ``celery -A wsgi`` looks for ``wsgi.app`` before anything else, and gunicorn serves
+    ``wsgi:app``: with this one object under that name both commands work as written.
+    """
+
+    flask_app: Flask
+
+    def __call__(self, environ, start_response):
+        return self.flask_app(environ, start_response)
+
+
 def celery_init_app(app: Flask) -> Celery:
     """Create the Celery app whose tasks run inside ``app``'s context."""
 
@@ -12,7 +25,8 @@ def celery_init_app(app: Flask) -> Celery:
             with app.app_context():
                 return self.run(*args, **kwargs)
 
-    celery_app = Celery(app.name, task_cls=FlaskTask)
+    celery_app = TizimCelery(app.name, task_cls=FlaskTask)
+    celery_app.flask_app = app
     celery_app.config_from_object(app.config["CELERY"])
     celery_app.set_default()
     # Task modules live in the top-level tasks/ package.
