@@ -61,22 +61,27 @@ def _reason(exc: Exception) -> str:
         return str(message) if message is not None else f"{type(exc).__name__}: {exc}"
 
 
+def _issue_locked(item_id: int) -> str:
+    """Issue one item inside the caller's transaction; raise whatever stops it."""
+    item = db.session.scalars(
+        select(IssuingItem).where(IssuingItem.id == item_id).with_for_update()
+        .execution_options(populate_existing=True)
+    ).one_or_none()
+    if item is None or item.status != ItemStatus.PENDING:
+        return "skipped"
+    membership = issue_membership_in_transaction(item.nomination_id)
+    item.status, item.error = ItemStatus.DONE, None
+    item.membership_id = membership.id
+    item.attempts += 1
+    item.updated_at = utcnow()
+    return "done"
+
+
 def issue_item(item_id: int) -> str:
     """Issue one item's membership in its own transaction; return done, failed or skipped."""
     try:
         with transaction():
-            item = db.session.scalars(
-                select(IssuingItem).where(IssuingItem.id == item_id).with_for_update()
-                .execution_options(populate_existing=True)
-            ).one_or_none()
-            if item is None or item.status != ItemStatus.PENDING:
-                return "skipped"
-            membership = issue_membership_in_transaction(item.nomination_id)
-            item.status, item.error = ItemStatus.DONE, None
-            item.membership_id = membership.id
-            item.attempts += 1
-            item.updated_at = utcnow()
-        return "done"
+            return _issue_locked(item_id)
     except Exception as exc:
         reason = _reason(exc)
         log.warning("issuing item %s failed: %s", item_id, reason)
@@ -91,8 +96,21 @@ def issue_item(item_id: int) -> str:
 
 
 def issue_items(item_ids: list[int]) -> dict[str, int]:
-    """Issue a chunk of items, one transaction each; return counts by outcome."""
+    """Issue a chunk of items; return counts by outcome.
+
+    The chunk is tried in one transaction (one commit, one publication of its e-mails); if any
+    item fails, that transaction is rolled back and the items are issued one transaction each,
+    so a failure stays with its item and carries its own reason.
+    """
     outcome: dict[str, int] = {}
+    try:
+        with transaction():
+            for item_id in item_ids:
+                result = _issue_locked(item_id)
+                outcome[result] = outcome.get(result, 0) + 1
+        return outcome
+    except Exception:
+        outcome = {}
     for item_id in item_ids:
         result = issue_item(item_id)
         outcome[result] = outcome.get(result, 0) + 1
