@@ -66,7 +66,7 @@ class SmtpSink:
             self.controller.stop()
             self.controller = None
 
-    def keys(self) -> list[str]:
+    def delivery_keys(self) -> list[str]:
         with self.lock:
             return [m["X-Tizim-Delivery"] for _, m in self.messages]
 

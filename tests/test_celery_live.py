@@ -8,7 +8,9 @@ then delivered once, no duplicates; (e) a rolled-back transition sends nothing.
 
 from __future__ import annotations
 
+import time
 from collections import Counter
+from datetime import timedelta
 
 import pytest
 import redis
@@ -30,6 +32,7 @@ from workflow.database import transaction
 from workflow.extensions import db
 from workflow.issuing.models import IssuingItem, ItemStatus
 from workflow.issuing.services import progress, start_issuing
+from workflow.issuing.services import requeue_stale as requeue_items
 from workflow.models import AuditEvent, Membership, User
 from workflow.notifications.models import DeliveryStatus, EmailDelivery
 from workflow.notifications.services import requeue_stale
@@ -87,8 +90,8 @@ def test_an_approval_e_mail_arrives(live):
     event_id = approve(app, people["recommended"][0], people["officers"][0])
     expected = event_keys(app, event_id)
     assert len(expected) == 2  # the region's coordinator and the other officer
-    wait_for(lambda: expected <= set(sink.keys()), 20, "the approval's e-mails")
-    assert Counter(k for k in sink.keys() if k in expected) == dict.fromkeys(expected, 1)
+    wait_for(lambda: expected <= set(sink.delivery_keys()), 20, "the approval's e-mails")
+    assert Counter(k for k in sink.delivery_keys() if k in expected) == dict.fromkeys(expected, 1)
     with app.app_context():
         statuses = set(db.session.scalars(select(EmailDelivery.status).where(
             EmailDelivery.key.in_(expected))))
@@ -101,7 +104,7 @@ def test_a_rolled_back_transition_sends_nothing(live):
     with app.app_context():
         outbox_before = db.session.scalar(select(func.count()).select_from(OutboxMessage))
         events_before = db.session.scalar(select(func.max(AuditEvent.id)))
-    received_before = len(sink.keys())
+    received_before = len(sink.delivery_keys())
     with pytest.raises(RuntimeError), app.app_context(), transaction():
         pipeline.apply(people["recommended"][0], "approve",
                        db.session.get(User, people["officers"][0]))
@@ -109,8 +112,8 @@ def test_a_rolled_back_transition_sends_nothing(live):
     # A committed approval afterwards: once its e-mails are in, the rolled-back one would be too.
     event_id = approve(app, people["recommended"][1], people["officers"][0])
     expected = event_keys(app, event_id)
-    wait_for(lambda: expected <= set(sink.keys()), 20, "the committed approval's e-mails")
-    assert sorted(sink.keys()[received_before:]) == sorted(expected)
+    wait_for(lambda: expected <= set(sink.delivery_keys()), 20, "the committed approval's e-mails")
+    assert sorted(sink.delivery_keys()[received_before:]) == sorted(expected)
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(OutboxMessage)) \
             == outbox_before + len(expected)
@@ -130,9 +133,9 @@ def test_redis_down_during_an_approval(live):
             OutboxMessage.published_at.is_(None))).all()
         assert len(rows) == len(expected) and all(r.last_error for r in rows)
         # Redis is back (the app that reaches it runs the relay, as beat does every 30 s).
-        assert relay(older_than=__import__("datetime").timedelta(0)) == len(expected)
-    wait_for(lambda: expected <= set(sink.keys()), 20, "the e-mails after Redis came back")
-    assert Counter(k for k in sink.keys() if k in expected) == dict.fromkeys(expected, 1)
+        assert relay(older_than=timedelta(0)) == len(expected)
+    wait_for(lambda: expected <= set(sink.delivery_keys()), 20, "the e-mails after Redis came back")
+    assert Counter(k for k in sink.delivery_keys() if k in expected) == dict.fromkeys(expected, 1)
     with down.app_context():
         db.engine.dispose()
 
@@ -155,12 +158,12 @@ def test_smtp_down_retries_then_delivers_once(live):
         wait_for(retried, 30, "two failed attempts per e-mail", every=0.2)
     finally:
         sink.start()
-    wait_for(lambda: expected <= set(sink.keys()), 40, "the e-mails once SMTP is up", every=0.2)
+    wait_for(lambda: expected <= set(sink.delivery_keys()), 40, "the e-mails once SMTP is up", every=0.2)
     with app.app_context():
         wait_for(lambda: (db.session.remove() or set(db.session.scalars(
             select(EmailDelivery.status).where(EmailDelivery.key.in_(expected)))))
             == {DeliveryStatus.SENT}, 20, "the deliveries marked sent")
-    assert Counter(k for k in sink.keys() if k in expected) == dict.fromkeys(expected, 1)
+    assert Counter(k for k in sink.delivery_keys() if k in expected) == dict.fromkeys(expected, 1)
 
 
 def test_a_worker_killed_mid_order_loses_and_doubles_nothing(live):
@@ -183,10 +186,8 @@ def test_a_worker_killed_mid_order_loses_and_doubles_nothing(live):
 
     def relay_all() -> None:
         with app.app_context():
-            relay(older_than=__import__("datetime").timedelta(0))
+            relay(older_than=timedelta(0))
             requeue_stale()
-            from workflow.issuing.services import requeue_stale as requeue_items
-
             requeue_items()
             db.session.remove()
 
@@ -203,8 +204,6 @@ def test_a_worker_killed_mid_order_loses_and_doubles_nothing(live):
     last = [0.0]
 
     def tick() -> None:  # the relay, as beat would run it (more often, for a short test)
-        import time
-
         if time.monotonic() - last[0] > 2:
             last[0] = time.monotonic()
             relay_all()
@@ -221,8 +220,8 @@ def test_a_worker_killed_mid_order_loses_and_doubles_nothing(live):
             AuditEvent.nomination_id.in_(people["approved"]))))
         assert len(issue_events) == 200  # one transition per member, never two
         expected = {f"ev{e}:u{people['coordinator']}:email" for e in issue_events}
-    wait_for(lambda: expected <= set(sink.keys()), 30, "every issuing e-mail")
-    received = Counter(k for k in sink.keys() if k in expected)
+    wait_for(lambda: expected <= set(sink.delivery_keys()), 30, "every issuing e-mail")
+    received = Counter(k for k in sink.delivery_keys() if k in expected)
     assert set(received) == expected
     # At most the one e-mail in flight at the kill may repeat (the SMTP-accepted-but-not-yet-
     # marked window, docs/architecture.md); it carries the same Message-ID as its first copy.

@@ -18,9 +18,9 @@ from sqlalchemy import func, or_, select, update
 from workflow import pipeline
 from workflow.domain import STATE_LABELS, Role, State
 from workflow.extensions import db
-from workflow.mail import OutgoingEmail, render, send
+from workflow.mail import OutgoingEmail, send
 from workflow.models import AuditEvent, Nomination, User, utcnow
-from workflow.notifications.messages import NOMINEE_MESSAGES, STAFF_MESSAGES, SUBJECTS
+from workflow.notifications.messages import STAFF_MESSAGES
 from workflow.notifications.models import (
     DeliveryStatus,
     EmailDelivery,
@@ -329,11 +329,3 @@ def requeue_stale(limit: int = 500) -> int:
 
 def stage_label(status: str | None) -> str:
     return str(STATE_LABELS[State(status)]) if status else ""
-
-
-def nominee_sentence(action: str) -> str:
-    return str(NOMINEE_MESSAGES.get(action, ""))
-
-
-def subject_for(template: str, **values) -> str:
-    return str(SUBJECTS[template]) % values if values else str(SUBJECTS[template])
