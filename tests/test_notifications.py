@@ -71,6 +71,10 @@ def test_coordinators_of_other_regions_hear_nothing(app, people):
     to = [m["To"] for m in sent()]
     assert "almaty@test.kz" in to and "astana@test.kz" not in to
     assert not any(t.startswith("officer") for t in to)  # "accept" tells coordinators only
+    # The Almaty coordinator reads Russian: subject and body are in Russian.
+    mail = next(m for m in sent() if m["To"] == "almaty@test.kz")
+    assert "Секретариат принял выдвижение" in mail.get_body(("plain",)).get_content()
+    assert "Выдвижение" in str(mail["Subject"]) or "Выдвижение" in mail.get("Subject", "")
     assert count(Notification, Notification.user_id == people["astana"].id) == 0
 
 
@@ -187,3 +191,9 @@ def test_preferences_page_saves_the_choice(app, client, auth, people):
     assert chosen == {"transition": "off", "reminder": "app"}
     assert client.post("/notifications/preferences",
                        data={"transition": "loud", "reminder": "app"}).status_code == 200
+
+
+def test_a_role_without_kinds_sees_an_empty_settings_page(app, client, auth):
+    auth.login(f.user(Role.MEMBER))
+    page = client.get("/notifications/preferences").get_data(as_text=True)
+    assert "<select" not in page and "/notifications/" in page

@@ -3,7 +3,7 @@ from flask_babel import gettext as _
 
 from workflow.database import transaction
 from workflow.issuing import services
-from workflow.notifications.forms import MarkReadForm
+from workflow.notifications.forms import ButtonForm
 from workflow.permissions import requires
 
 bp = Blueprint("issuing", __name__, url_prefix="/issuing")
@@ -16,7 +16,7 @@ def batch(batch_id: int):
     progress = services.progress(batch_id)
     if progress is None:
         abort(404)
-    return render_template("issuing/batch.html", progress=progress, form=MarkReadForm())
+    return render_template("issuing/batch.html", progress=progress, form=ButtonForm())
 
 
 @bp.route("/<int:batch_id>/progress")
@@ -35,7 +35,7 @@ def retry(batch_id: int):
     """Issue the batch's failed items again."""
     if services.progress(batch_id) is None:
         abort(404)
-    if not MarkReadForm().validate_on_submit():
+    if not ButtonForm().validate_on_submit():
         abort(400)
     with transaction():
         count = services.retry_failed(batch_id)

@@ -7,8 +7,8 @@ from wtforms.validators import DataRequired
 from workflow.notifications.messages import CHANNEL_LABELS, KIND_LABELS
 
 
-class MarkReadForm(FlaskForm):
-    """Mark one or all notifications read (a CSRF-protected button)."""
+class ButtonForm(FlaskForm):
+    """A button that posts: mark read, retry the failed ones (only the CSRF token)."""
 
 
 def preferences_form(kinds, current: dict[str, str], formdata=None):

@@ -33,6 +33,8 @@ log = logging.getLogger(__name__)
 
 KINDS = ("transition", "reminder", "digest")
 CHANNELS = ("email", "app", "off")
+# The kinds each role receives, so the settings page offers only those. Members and
+# administrators receive none of these (the members package adds its own kinds here).
 KINDS_BY_ROLE = {
     Role.COORDINATOR: ("transition", "reminder"),
     Role.SECRETARIAT: ("transition", "digest"),
@@ -66,7 +68,7 @@ def preferences(user: User) -> dict[str, str]:
         select(NotificationPreference.kind, NotificationPreference.channel)
         .where(NotificationPreference.user_id == user.id)
     ).all())
-    return {kind: chosen.get(kind, "email") for kind in KINDS_BY_ROLE.get(user.role, KINDS)}
+    return {kind: chosen.get(kind, "email") for kind in KINDS_BY_ROLE.get(user.role, ())}
 
 
 def set_preferences(user: User, choices: dict[str, str]) -> None:

@@ -4,7 +4,7 @@ from flask_login import current_user
 
 from workflow.database import transaction
 from workflow.notifications import services
-from workflow.notifications.forms import MarkReadForm, preferences_form
+from workflow.notifications.forms import ButtonForm, preferences_form
 from workflow.permissions import allowed, requires
 
 bp = Blueprint("notifications", __name__, url_prefix="/notifications")
@@ -28,7 +28,7 @@ def index():
     """List the user's notifications, newest first."""
     before = request.args.get("before", type=int)
     items = services.latest(current_user, limit=50, before_id=before)
-    return render_template("notifications/index.html", items=items, form=MarkReadForm(),
+    return render_template("notifications/index.html", items=items, form=ButtonForm(),
                            describe=services.describe, stage=services.stage_label,
                            more=items[-1].id if len(items) == 50 else None)
 
@@ -37,7 +37,7 @@ def index():
 @requires("notifications")
 def read(notification_id: int):
     """Mark one notification read and open what it is about."""
-    if not MarkReadForm().validate_on_submit():
+    if not ButtonForm().validate_on_submit():
         abort(400)
     with transaction():
         services.mark_read(current_user, notification_id)
@@ -51,7 +51,7 @@ def read(notification_id: int):
 @requires("notifications")
 def read_all():
     """Mark every notification of the user read."""
-    if not MarkReadForm().validate_on_submit():
+    if not ButtonForm().validate_on_submit():
         abort(400)
     with transaction():
         count = services.mark_read(current_user)
