@@ -197,3 +197,19 @@ def test_a_role_without_kinds_sees_an_empty_settings_page(app, client, auth):
     auth.login(f.user(Role.MEMBER))
     page = client.get("/notifications/preferences").get_data(as_text=True)
     assert "<select" not in page and "/notifications/" in page
+
+
+def test_the_nominee_learns_their_reference_code_on_submit(app, people):
+    with transaction():
+        nomination = f.nomination(State.DRAFT)
+    sent().clear()
+    with transaction():
+        pipeline.apply(nomination, "submit", people["almaty"])
+    [mail] = [m for m in sent() if m["To"] == nomination.candidate.email]
+    text = mail.get_body(("plain",)).get_content()
+    html = mail.get_body(("html",)).get_content()
+    for body in (text, html):
+        assert nomination.reference_code in body
+        assert "http://127.0.0.1:5000/status" in body
+        assert nomination.candidate.iin not in body
+    assert nomination.candidate.surname in text  # their name, and nothing more personal
