@@ -5,4 +5,4 @@ COPY . .
 RUN pip install --no-cache-dir . && pybabel compile -d workflow/translations
 ENV FLASK_APP=wsgi.py
 EXPOSE 8000
-CMD ["gunicorn", "--bind", "0.0.0.0:8000", "wsgi:app"]
+CMD ["gunicorn", "--bind", "0.0.0.0:8000", "wsgi:application"]

@@ -10,6 +10,8 @@ import os
 from datetime import timedelta
 from pathlib import Path
 
+from celery.schedules import crontab
+
 BASE_DIR = Path(__file__).resolve().parent
 
 
@@ -30,6 +32,19 @@ def env_bool(name: str, default: bool) -> bool:
     return env(name, "1" if default else "0").lower() in {"1", "true", "yes", "on"}
 
 
+# The longest wait between two tries of an e-mail (tasks/notifications.py: RETRY_BACKOFF_MAX).
+LONGEST_RETRY_DELAY = 600
+
+BEAT_SCHEDULE = {
+    # Publishes unpublished outbox rows, deliveries and issuing items not confirmed in time.
+    "relay-outbox": {"task": "tasks.outbox.relay_outbox", "schedule": 30.0},
+    "send-reminders": {"task": "tasks.reminders.send_reminders",
+                       "schedule": crontab(hour=9, minute=0)},
+    "weekly-digest": {"task": "tasks.reminders.send_weekly_digest",
+                      "schedule": crontab(hour=9, minute=30, day_of_week="mon")},
+}
+
+
 def celery_settings(broker: str | None, eager: bool) -> dict:
     """Celery settings that keep messages: late acks, re-queue on a lost worker, prefetch 1."""
     return {
@@ -42,10 +57,15 @@ def celery_settings(broker: str | None, eager: bool) -> dict:
         "task_reject_on_worker_lost": True,
         "worker_prefetch_multiplier": 1,
         "broker_connection_retry_on_startup": True,
-        # Above the longest retry delay, so an unacknowledged message is not handed out twice.
-        "broker_transport_options": {"visibility_timeout": 3 * 3600},
+        # A web request whose broker is down waits this long, then leaves it to the relay.
+        "broker_connection_timeout": 2,
+        # Above the longest retry delay, so an unacknowledged message (a retry waiting for its
+        # countdown in a worker) is not handed to a second worker meanwhile.
+        "broker_transport_options": {"visibility_timeout": max(3 * 3600,
+                                                               4 * LONGEST_RETRY_DELAY)},
         "task_default_queue": "tizim",
         "timezone": "Asia/Almaty",
+        "beat_schedule": BEAT_SCHEDULE,
     }
 
 
@@ -94,6 +114,16 @@ class Config:
         self.MAIL_DEFAULT_SENDER = env("MAIL_DEFAULT_SENDER", "tizim@assembly.kz")
         self.MAIL_TIMEOUT = env_int("MAIL_TIMEOUT", 10)
         self.PUBLIC_BASE_URL = env("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
+        # Where a nominee follows their nomination with the reference code (the public page).
+        self.PUBLIC_STATUS_PATH = env("PUBLIC_STATUS_PATH", "/status")
+
+        # Notifications: a claim on a delivery lasts NOTIFY_CLAIM_SECONDS (a send that died is
+        # taken over after it); deliveries and issuing items not confirmed done after
+        # NOTIFY_STALE_SECONDS (above the longest retry delay) are published again by the relay.
+        self.NOTIFY_CLAIM_SECONDS = env_int("NOTIFY_CLAIM_SECONDS", 120)
+        self.NOTIFY_STALE_SECONDS = env_int("NOTIFY_STALE_SECONDS", 900)
+        # Items of an issuing batch per task (one transaction per item).
+        self.ISSUING_CHUNK = env_int("ISSUING_CHUNK", 25)
 
         # Celery and Redis.
         self.REDIS_URL = env("REDIS_URL")

@@ -1,6 +1,11 @@
-"""The WSGI entry point for gunicorn and the Celery app for ``celery -A wsgi``."""
+"""The entry point of every process.
+
+``application`` is the Flask app: gunicorn serves ``wsgi:application`` and ``flask --app wsgi``
+finds it. ``celery`` is the Celery app built from it: ``celery -A wsgi worker`` finds it.
+(Not ``app``: Celery's ``-A wsgi`` would take a Flask object named ``app`` for its own.)
+"""
 
 from workflow import create_app
 
-app = create_app()
-celery_app = app.extensions["celery"]
+application = create_app()
+celery = application.extensions["celery"]

@@ -374,7 +374,7 @@ def main() -> None:
                "LOG_LEVEL": "WARNING", "LOGIN_RATE_LIMIT": "1000 per minute"}
         server = subprocess.Popen(
             [str(ROOT / ".venv/bin/gunicorn"), *workers.split(), "--bind", f"127.0.0.1:{port}",
-             "--log-level", "warning", "wsgi:app"], cwd=ROOT, env=env, start_new_session=True)
+             "--log-level", "warning", "wsgi:application"], cwd=ROOT, env=env, start_new_session=True)
         for _ in range(100):
             try:
                 urllib.request.urlopen(f"{base}/healthz")  # noqa: S310

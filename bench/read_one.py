@@ -102,7 +102,7 @@ def main() -> int:
             stop(hello)
 
         port = free_port()
-        tizim = gunicorn("wsgi:app", port, args.workers, env)
+        tizim = gunicorn("wsgi:application", port, args.workers, env)
         try:
             base = f"http://127.0.0.1:{port}"
             jar = http.cookiejar.CookieJar()

@@ -1,11 +1,13 @@
-"""The outbox relay, run by celery beat."""
+"""The outbox relay, run by celery beat every 30 seconds."""
 
 from celery import shared_task
 
 
 @shared_task(ignore_result=True)
-def relay_outbox() -> int:
-    """Publish outbox rows whose first publication failed (e.g. Redis was down)."""
+def relay_outbox() -> dict:
+    """Publish what was not published, and what was published but never confirmed done."""
+    from workflow.issuing.services import requeue_stale as requeue_items
+    from workflow.notifications.services import requeue_stale as requeue_deliveries
     from workflow.outbox import relay
 
-    return relay()
+    return {"outbox": relay(), "deliveries": requeue_deliveries(), "items": requeue_items()}

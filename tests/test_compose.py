@@ -16,7 +16,7 @@ def test_compose_defines_the_architecture():
         assert env["TIZIM_CONFIG"] == "production"
         assert env["DATABASE_URL"].startswith("postgresql+psycopg://")
         assert env["REDIS_URL"].startswith("redis://redis:")
-    assert services["web"]["command"][0] == "gunicorn" and "wsgi:app" in services["web"]["command"]
+    assert services["web"]["command"][0] == "gunicorn" and "wsgi:application" in services["web"]["command"]
     assert services["worker"]["command"][:4] == ["celery", "-A", "wsgi", "worker"]
     assert services["beat"]["command"][:4] == ["celery", "-A", "wsgi", "beat"]
     # Migrations run once before the app, not at web start.

@@ -291,11 +291,13 @@ def model_for(argument: str):
 
 
 def model_with_column(argument: str):
-    """The mapped class that has a column named ``argument`` (e.g. ``reference_code``), or None."""
-    for mapper in db.Model.registry.mappers:
-        if argument in mapper.columns and "id" in mapper.columns:
-            return mapper.class_
-    return None
+    """The mapped class that has a column named ``argument`` (e.g. ``reference_code``), or None;
+    where several have it (a notification copies the reference code), the one whose column is
+    unique: the row the value names."""
+    found = [m for m in db.Model.registry.mappers
+             if argument in m.columns and "id" in m.columns]
+    found.sort(key=lambda m: not m.columns[argument].unique)
+    return found[0].class_ if found else None
 
 
 def sample_value(argument: str, user: User | None, endpoint: str = ""):

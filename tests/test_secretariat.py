@@ -222,7 +222,7 @@ def test_a_coordinator_reaches_no_secretariat_route(app, client, auth):
     meeting = f.council_meeting()
     auth.login(f.user(Role.COORDINATOR, "KZ-75"))
     ids = {"nomination_id": nom.id, "membership_id": member.id, "meeting_id": meeting.id,
-           "order_id": 1, "state": "forwarded", "fmt": "csv"}
+           "order_id": 1, "batch_id": 1, "state": "forwarded", "fmt": "csv"}
     reached = []
     for rule in SECRETARIAT_RULES:
         with _app.test_request_context():

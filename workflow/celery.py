@@ -1,7 +1,12 @@
 """Celery, set up as Flask's "Background Tasks with Celery" shows."""
 
+import logging
+
 from celery import Celery, Task
+from celery.signals import beat_init
 from flask import Flask
+
+log = logging.getLogger("celery.beat")
 
 
 def celery_init_app(app: Flask) -> Celery:
@@ -19,3 +24,10 @@ def celery_init_app(app: Flask) -> Celery:
     celery_app.autodiscover_tasks(["tasks"], related_name=None, force=True)
     app.extensions["celery"] = celery_app
     return celery_app
+
+
+@beat_init.connect
+def log_schedule(sender, **_) -> None:
+    """Say at start-up what beat will run and when, so an operator sees it in the log."""
+    for name, entry in sorted(sender.app.conf.beat_schedule.items()):
+        log.info("beat schedule: %s runs %s %s", name, entry["task"], entry["schedule"])

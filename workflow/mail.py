@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import smtplib
 import sys
+import threading
+import time
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.utils import make_msgid
@@ -40,13 +42,61 @@ def build(message: OutgoingEmail) -> EmailMessage:
     email["From"] = current_app.config["MAIL_DEFAULT_SENDER"]
     email["To"] = message.to
     email["Subject"] = message.subject
-    email["Message-ID"] = make_msgid(domain="tizim")
+    # A caller may give a stable Message-ID (one per delivery), so a resent copy is recognised.
+    email["Message-ID"] = message.headers.get("Message-ID") or make_msgid(domain="tizim")
     for key, value in message.headers.items():
-        email[key] = value
+        if key != "Message-ID":
+            email[key] = value
     email.set_content(message.text)
     if message.html:
         email.add_alternative(message.html, subtype="html")
     return email
+
+
+class _Connection(threading.local):
+    """One SMTP connection per worker thread, reused for the next e-mails while it is fresh.
+
+    Opening a connection (TCP, EHLO, STARTTLS, login) costs more round trips than sending a
+    message; a worker sending an order's e-mails sends them over one connection. A connection
+    idle for IDLE_SECONDS or used for MAX_MESSAGES is closed first: servers drop idle clients
+    and some limit the messages per connection.
+    """
+
+    IDLE_SECONDS = 20
+    MAX_MESSAGES = 100
+    smtp: smtplib.SMTP | None = None
+    used_at = 0.0
+    count = 0
+
+    def get(self, cfg) -> smtplib.SMTP:
+        now = time.monotonic()
+        if self.smtp is not None and (now - self.used_at > self.IDLE_SECONDS
+                                      or self.count >= self.MAX_MESSAGES):
+            self.close()
+        if self.smtp is None:
+            smtp = smtplib.SMTP(cfg["MAIL_SERVER"], cfg["MAIL_PORT"], timeout=cfg["MAIL_TIMEOUT"])
+            try:
+                if cfg["MAIL_USE_TLS"]:
+                    smtp.starttls()
+                if cfg["MAIL_USERNAME"]:
+                    smtp.login(cfg["MAIL_USERNAME"], cfg["MAIL_PASSWORD"] or "")
+            except BaseException:
+                smtp.close()
+                raise
+            self.smtp, self.count = smtp, 0
+        self.used_at = now
+        return self.smtp
+
+    def close(self) -> None:
+        smtp, self.smtp = self.smtp, None
+        if smtp is not None:
+            try:
+                smtp.quit()
+            except (smtplib.SMTPException, OSError):
+                smtp.close()
+
+
+_connection = _Connection()
 
 
 def send(message: OutgoingEmail) -> None:
@@ -62,13 +112,14 @@ def send(message: OutgoingEmail) -> None:
     elif backend == "console":
         print(f"--- e-mail to {message.to}: {message.subject}\n{message.text}\n---", file=sys.stderr)
     else:
-        cfg = current_app.config
-        with smtplib.SMTP(cfg["MAIL_SERVER"], cfg["MAIL_PORT"], timeout=cfg["MAIL_TIMEOUT"]) as smtp:
-            if cfg["MAIL_USE_TLS"]:
-                smtp.starttls()
-            if cfg["MAIL_USERNAME"]:
-                smtp.login(cfg["MAIL_USERNAME"], cfg["MAIL_PASSWORD"] or "")
+        smtp = _connection.get(current_app.config)
+        try:
             smtp.send_message(email)
+        except BaseException:
+            # Whatever state the conversation is in, the next e-mail starts on a new one.
+            _connection.close()
+            raise
+        _connection.count += 1
 
 
 def sent() -> list[EmailMessage]:

@@ -67,29 +67,42 @@ def publish(ids: list[int]) -> int:
     """Hand these outbox rows to Celery; return how many were published.
 
     Runs on its own connection (the caller's session may be mid-commit). A row that cannot be
-    published (the broker is down) keeps ``published_at`` empty for the relay to retry.
+    published keeps ``published_at`` empty for the relay to retry. When the broker is down the
+    first refusal stops the loop: each try costs seconds, and the relay will publish the rest.
     """
+    from kombu.exceptions import OperationalError
+
     celery_app = current_app.extensions["celery"]
-    published = 0
     with db.engine.connect() as conn:
         rows = conn.execute(
             select(OutboxMessage.id, OutboxMessage.task, OutboxMessage.payload)
-            .where(OutboxMessage.id.in_(ids))
+            .where(OutboxMessage.id.in_(ids)).order_by(OutboxMessage.id)
         ).all()
+    published: list[int] = []
+    failed: dict[int, str] = {}
+    broker_down = None
     for row_id, task, payload in rows:
-        error = None
+        if broker_down is not None:
+            failed[row_id] = broker_down
+            continue
         try:
             celery_app.tasks[task].apply_async(kwargs=payload, retry=False)
-        except Exception as exc:  # the broker is down: the relay will publish it later
-            error = f"{type(exc).__name__}: {exc}"
-            log.warning("outbox %s (%s) not published: %s", row_id, task, error)
-        with db.engine.begin() as conn:
-            values = {"attempts": OutboxMessage.attempts + 1, "last_error": error}
-            if error is None:
-                values["published_at"] = utcnow()
-                published += 1
-            conn.execute(update(OutboxMessage).where(OutboxMessage.id == row_id).values(**values))
-    return published
+        except (OperationalError, OSError) as exc:  # the broker is down: the relay will retry
+            broker_down = failed[row_id] = f"{type(exc).__name__}: {exc}"
+            log.warning("outbox %s (%s) not published: %s", row_id, task, broker_down)
+        except Exception as exc:  # an eager task that raised, an unknown task name
+            failed[row_id] = f"{type(exc).__name__}: {exc}"
+            log.warning("outbox %s (%s) not published: %s", row_id, task, failed[row_id])
+        else:
+            published.append(row_id)
+    with db.engine.begin() as conn:
+        if published:
+            conn.execute(update(OutboxMessage).where(OutboxMessage.id.in_(published)).values(
+                attempts=OutboxMessage.attempts + 1, last_error=None, published_at=utcnow()))
+        for row_id, error in failed.items():
+            conn.execute(update(OutboxMessage).where(OutboxMessage.id == row_id).values(
+                attempts=OutboxMessage.attempts + 1, last_error=error))
+    return len(published)
 
 
 def relay(older_than: timedelta = timedelta(seconds=30), limit: int = 500) -> int:

@@ -41,6 +41,9 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "register.manage": frozenset({Role.SECRETARIAT}),
     # A queue as CSV/XLSX: coordinators get their region's, with IINs masked.
     "exports.queues": STAFF,
+
+    "notifications": ANY_USER,  # own notifications and how to receive them
+    "issuing.manage": frozenset({Role.SECRETARIAT}),  # issuing batches: progress, retry
 }
 
 

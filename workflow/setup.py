@@ -28,6 +28,8 @@ BLUEPRINTS = (
     "workflow.register.views",
     "workflow.associations.views",
     "workflow.sessions.views",
+    "workflow.notifications.views",
+    "workflow.issuing.views",
 )
 
 

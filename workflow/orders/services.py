@@ -20,6 +20,7 @@ from workflow.database import transaction
 from workflow.documents.services import store
 from workflow.domain import DocumentKind, EndGround, MembershipStatus, Route, State
 from workflow.extensions import db
+from workflow.issuing.services import start_issuing
 from workflow.members.services import issue_membership, membership_issued
 from workflow.models import Membership, Nomination, utcnow
 from workflow.orders.models import ChairmanOrder, ChairmanOrderItem, OrderDecision
@@ -69,6 +70,9 @@ def record_order(user, *, number: str, order_date: date, document: FileStorage,
                                                  decision=decisions[nomination_id]))
         db.session.flush()
         apply_order_in_transaction(order, user)
+        # The memberships are issued by a background job that starts once this commits.
+        approved = [i.nomination_id for i in order.items if i.decision == OrderDecision.APPROVE]
+        start_issuing(approved, order_id=order.id, created_by_id=user.id)
     return order
 
 
@@ -97,12 +101,10 @@ def apply_order_in_transaction(order: ChairmanOrder, user) -> None:
 
 
 def issue_memberships_for_order(order_id: int) -> list[Membership]:
-    """Issue a membership for every nomination the order approved.
-
-    For now each is issued in the request, one transaction per member; the background job
-    with progress replaces this body (the order is recorded as the basis by a receiver of
-    ``membership_issued``, whoever issues).
-    """
+    """Issue, in this process, whatever the order's background batch has not issued yet, and
+    return every membership the order approved (idempotent: issued ones are returned as they
+    are). A repair tool beside the batch's own retry; the order's basis is recorded by a
+    receiver of ``membership_issued``, whoever issues."""
     stmt = (select(ChairmanOrderItem.nomination_id)
             .where(ChairmanOrderItem.order_id == order_id,
                    ChairmanOrderItem.decision == OrderDecision.APPROVE)

@@ -4,6 +4,8 @@ from flask_login import current_user
 
 from workflow import pipeline
 from workflow.documents.services import DocumentRejected
+from workflow.issuing import services as issuing
+from workflow.notifications.forms import ButtonForm
 from workflow.orders import services
 from workflow.orders.forms import OrderForm
 from workflow.permissions import requires
@@ -41,9 +43,8 @@ def new():
                 DocumentRejected) as error:
             flash(str(error.message), "danger")
         else:
-            issued = services.issue_memberships_for_order(order.id)
-            flash(_("Order %(number)s applied; %(n)s memberships issued.",
-                    number=order.number, n=len(issued)), "success")
+            flash(_("Order %(number)s applied; the memberships are being issued.",
+                    number=order.number), "success")
             return redirect(url_for(".detail", order_id=order.id))
     by_id = {n.id: n for n in waiting}
     return render_template("orders/new.html", form=form, by_id=by_id)
@@ -56,5 +57,8 @@ def detail(order_id: int):
     order = services.get_order(order_id)
     if order is None:
         abort(404)
+    batch_id = issuing.batch_of_order(order.id)
     return render_template("orders/detail.html", order=order,
-                           memberships=services.memberships_of_order(order.id))
+                           memberships=services.memberships_of_order(order.id),
+                           progress=issuing.progress(batch_id) if batch_id else None,
+                           form=ButtonForm())

@@ -1,0 +1,84 @@
+"""Turn a delivery row (template name + ids) into an e-mail, in the recipient's language."""
+
+from __future__ import annotations
+
+from flask import current_app
+from flask_babel import force_locale
+
+from workflow.extensions import db
+from workflow.mail import render
+from workflow.models import AuditEvent, Nomination, User
+from workflow.notifications import messages
+from workflow.notifications.services import stage_label
+
+
+def _base() -> str:
+    return current_app.config["PUBLIC_BASE_URL"].rstrip("/")
+
+
+def _render(delivery, subject_key: str, subject_values: dict, **context):
+    with force_locale(delivery.language):
+        subject = str(messages.SUBJECTS[subject_key]) % subject_values
+        return render(delivery.template, delivery.language, subject, base_url=_base(), **context)
+
+
+def transition(delivery):
+
+
+    event = db.session.get(AuditEvent, delivery.context["event_id"])
+    nomination = db.session.get(Nomination, delivery.context["nomination_id"])
+    user = db.session.get(User, delivery.user_id) if delivery.user_id else None
+    with force_locale(delivery.language):
+        stage = stage_label(event.to_status)
+        return _render(
+            delivery, "transition", {"code": nomination.reference_code, "stage": stage},
+            person=user.name if user else "", stage=stage, nomination=nomination,
+            candidate_name=nomination.candidate.full_name, region=nomination.region.name,
+            sentence=str(messages.STAFF_MESSAGES.get(event.action, "")), comment=event.comment,
+            link=f"{_base()}/nominations/{nomination.id}",
+        )
+
+
+def nominee(delivery):
+
+
+    event = db.session.get(AuditEvent, delivery.context["event_id"])
+    nomination = db.session.get(Nomination, delivery.context["nomination_id"])
+    with force_locale(delivery.language):
+        stage = stage_label(event.to_status)
+        return _render(
+            delivery, "nominee", {"code": nomination.reference_code, "stage": stage},
+            person=nomination.candidate.full_name, stage=stage, code=nomination.reference_code,
+            sentence=str(messages.NOMINEE_MESSAGES.get(event.action, "")),
+            status_url=f"{_base()}{current_app.config['PUBLIC_STATUS_PATH']}",
+        )
+
+
+def reminder(delivery):
+
+
+    user = db.session.get(User, delivery.user_id)
+    ctx = delivery.context
+    overdue = [db.session.get(Nomination, i) for i in ctx.get("overdue_ids", [])]
+    return _render(delivery, "reminder", {}, person=user.name, overdue=[n for n in overdue if n],
+                   overdue_total=ctx.get("overdue", 0), sessions=ctx.get("sessions", []),
+                   expected_days=ctx.get("expected_days"), link=f"{_base()}/nominations/")
+
+
+def digest(delivery):
+    from workflow.domain import STATE_LABELS, State
+
+
+
+    user = db.session.get(User, delivery.user_id)
+    ctx = delivery.context
+    with force_locale(delivery.language):
+        counts = [(str(STATE_LABELS[State(s)]), n) for s, n in ctx.get("counts", [])]
+    return _render(delivery, "digest", {}, person=user.name, counts=counts,
+                   week=ctx.get("week"), forwarded=ctx.get("forwarded", 0),
+                   overdue=ctx.get("overdue", 0), members=ctx.get("members", 0),
+                   link=f"{_base()}/")
+
+
+RENDERERS = {"transition": transition, "nominee": nominee, "reminder": reminder,
+             "digest": digest}
