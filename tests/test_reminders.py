@@ -49,8 +49,14 @@ def test_coordinators_hear_of_overdue_items_once_a_day(app):
         EmailDelivery.user_id == other.id, EmailDelivery.template == "reminder")) == 0
 
 
-def test_the_session_hook_finds_nothing_without_the_sessions_table(app):
-    assert upcoming_sessions(1, date(2026, 1, 1), date(2026, 1, 4)) == []
+def test_sessions_in_the_next_three_days_are_reminded(app):
+    today = date(2026, 12, 1)
+    soon = f.regional_session("KZ-75", held_on=today + timedelta(days=2))
+    f.regional_session("KZ-75", held_on=today + timedelta(days=5))  # too far ahead
+    region_id = soon.region_id
+    found = upcoming_sessions(region_id, today, today + timedelta(days=3))
+    assert [s["date"] for s in found] == [soon.held_on.isoformat()]
+    assert upcoming_sessions(f.region("KZ-71").id, today, today + timedelta(days=3)) == []
 
 
 def test_the_weekly_digest_goes_to_the_secretariat_once_a_week(app):

@@ -10,7 +10,7 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import MetaData, Table, func, inspect, select
+from sqlalchemy import func, select
 
 from workflow.database import transaction
 from workflow.domain import Role, State
@@ -22,7 +22,6 @@ from workflow.notifications.services import notify_users
 # The states in which the next step is the coordinator's.
 WAITING_ON_COORDINATOR = (State.DRAFT, State.SUBMITTED, State.ON_AGENDA, State.SUPPORTED,
                           State.RETURNED)
-SESSION_DATE_COLUMNS = ("held_on", "scheduled_on", "session_date", "date", "starts_at")
 
 
 def local_today() -> date:
@@ -30,27 +29,17 @@ def local_today() -> date:
 
 
 def upcoming_sessions(region_id: int, start: date, end: date) -> list[dict]:
-    """The hook for regional sessions between ``start`` and ``end`` (inclusive).
+    """The region's planned sessions between ``start`` and ``end`` (inclusive), soonest first."""
+    from workflow.sessions.models import RegionalSession, SessionStatus
 
-    RegionalSession lives on the regional coordinators' branch (workflow/sessions/models.py).
-    Until it is merged this reads its table by name when it exists, and finds nothing
-    otherwise; at merge, replace the body by a query on RegionalSession.
-    """
-    if not inspect(db.engine).has_table("regional_sessions"):
-        return []
-    table = Table("regional_sessions", MetaData(), autoload_with=db.engine)
-    when = next((table.c[n] for n in SESSION_DATE_COLUMNS if n in table.c), None)
-    if when is None or "region_id" not in table.c:
-        return []
-    rows = db.session.execute(
-        select(table).where(table.c.region_id == region_id, func.date(when) >= start,
-                            func.date(when) <= end).order_by(when)
-    ).mappings()
-    return [
-        {"title": row.get("title") or row.get("name") or f"#{row['id']}",
-         "date": str(row[when.name])[:16]}
-        for row in rows
-    ]
+    rows = db.session.scalars(
+        select(RegionalSession)
+        .where(RegionalSession.region_id == region_id,
+               RegionalSession.status == SessionStatus.PLANNED,
+               RegionalSession.held_on >= start, RegionalSession.held_on <= end)
+        .order_by(RegionalSession.held_on)
+    )
+    return [{"title": f"№ {s.number}, {s.place}", "date": s.held_on.isoformat()} for s in rows]
 
 
 def _already(prefix: str) -> set[str]:
