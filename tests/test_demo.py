@@ -35,3 +35,11 @@ def test_demo_has_every_state_and_role_and_lawful_histories(app, runner):
 
     again = runner.invoke(args=["demo", "load", "--if-empty"])
     assert "already loaded" in again.output
+
+
+def test_regions_load_command_is_idempotent(app, runner):
+    from workflow.models import Region
+
+    result = runner.invoke(args=["regions", "load"])
+    assert result.exit_code == 0 and "0 added" in result.output  # the app fixture loaded them
+    assert db.session.scalar(select(func.count(Region.id))) == 20

@@ -7,6 +7,17 @@ from workflow.database import transaction
 
 users_cli = AppGroup("users", help="Manage user accounts.")
 demo_cli = AppGroup("demo", help="Demo data for a laptop or a training room.")
+regions_cli = AppGroup("regions", help="The 20 regions (reference data).")
+
+
+@regions_cli.command("load")
+def load_regions_command():
+    """Insert or update the 20 regions from the bundled CSV (safe to run again)."""
+    from workflow.regions import load_regions
+
+    with transaction():
+        added = load_regions()
+    click.echo(f"regions loaded: {added} added, the rest updated")
 
 
 @users_cli.command("create")

@@ -128,10 +128,11 @@ def register_blueprints(app: Flask) -> None:
 
 
 def register_cli(app: Flask) -> None:
-    from workflow.cli import demo_cli, users_cli
+    from workflow.cli import demo_cli, regions_cli, users_cli
 
     app.cli.add_command(users_cli)
     app.cli.add_command(demo_cli)
+    app.cli.add_command(regions_cli)
 
 
 def register_errorhandlers(app: Flask) -> None:
