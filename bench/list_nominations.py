@@ -297,8 +297,9 @@ def write_results(command: str, machine_line: str, rows: int, clients: int, work
     lines = [
         heading, "",
         f"Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC with `{command}`.", "",
-        f"Machine: {machine_line}. Load average during the run: {load}. The two cores were "
-        "shared with other work running at the same time, so the figures are an upper bound.",
+        f"Machine: {machine_line}. Load average during the run: {load} (the server, PostgreSQL "
+        "and the 20 clients share the same two cores; a load well above 2 at the start means "
+        "other work was running too, and the figures are an upper bound).",
         "",
         f"{rows:,} nominations (and as many candidates) in a fresh PostgreSQL database built by "
         f"the migrations; gunicorn `{workers}` on the same machine; {clients} concurrent "
