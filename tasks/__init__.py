@@ -3,7 +3,6 @@
 from tasks import (  # noqa: F401 - registers the tasks
     account,
     issuing,
-    memberships,
     notifications,
     outbox,
     reminders,

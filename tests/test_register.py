@@ -115,7 +115,7 @@ def test_the_member_page_shows_the_basis_order_and_history(app, client, auth):
     db.session.commit()
     order = orders.record_order(officer, number="45-р", order_date=date(2026, 12, 5),
                                 document=f.pdf(), decisions={nom.id: "approve"})
-    [membership] = orders.issue_memberships_for_order(order.id)
+    [membership] = orders.memberships_of_order(order.id).values()
     auth.login(officer)
     page = client.get(f"/register/{membership.id}").get_data(as_text=True)
     assert "45-р" in page and membership.member_number in page

@@ -3,18 +3,25 @@
 from __future__ import annotations
 
 import secrets
+from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import func, select
 
+from workflow.database import transaction
 from workflow.domain import LOGIN_ROLES, Role
 from workflow.extensions import db
 from workflow.models import Region, User, utcnow
 
 _hasher = PasswordHasher()
-# Verifying against this when the e-mail is unknown keeps both answers equally slow.
-_DUMMY_HASH = _hasher.hash(secrets.token_hex(8))
+
+
+@cache
+def _dummy_hash() -> str:
+    """Verified against when the e-mail is unknown, so both answers are equally slow (made on
+    first use, not at import: argon2 is slow by design)."""
+    return _hasher.hash(secrets.token_hex(8))
 
 
 class AccountError(ValueError):
@@ -27,7 +34,7 @@ def hash_password(password: str) -> str:
 
 def verify_password(user: User | None, password: str) -> bool:
     try:
-        return _hasher.verify(user.password_hash if user and user.password_hash else _DUMMY_HASH,
+        return _hasher.verify(user.password_hash if user and user.password_hash else _dummy_hash(),
                               password) and user is not None and user.password_hash is not None
     except (VerificationError, InvalidHashError):
         return False
@@ -47,13 +54,14 @@ def load_user(user_id: str) -> User | None:
 
 def authenticate(email: str, password: str) -> User | None:
     """Return the active user with these credentials, or None (in the same time either way)."""
-    user = db.session.scalar(select(User).where(func.lower(User.email) == email.strip().lower()))
-    if not verify_password(user, password) or not user.active:
-        return None
-    user.last_login_at = utcnow()
-    if _hasher.check_needs_rehash(user.password_hash):
-        user.password_hash = hash_password(password)
-    db.session.commit()
+    with transaction():
+        user = db.session.scalar(
+            select(User).where(func.lower(User.email) == email.strip().lower()))
+        if not verify_password(user, password) or not user.active:
+            return None
+        user.last_login_at = utcnow()
+        if _hasher.check_needs_rehash(user.password_hash):
+            user.password_hash = hash_password(password)
     return user
 
 

@@ -7,8 +7,7 @@ from flask import current_app
 from sqlalchemy import select
 
 from workflow import pipeline
-from workflow.database import next_counter, transaction
-from workflow.domain import State
+from workflow.database import next_counter
 from workflow.extensions import db
 from workflow.models import Membership, Nomination, utcnow
 
@@ -44,18 +43,6 @@ def issue_membership_in_transaction(nomination_id: int) -> Membership:
     db.session.flush()
     membership_issued.send(membership)
     return membership
-
-
-def issue_membership(nomination_id: int) -> Membership | None:
-    """Issue the membership of one approved nomination in its own transaction."""
-    with transaction():
-        nomination = db.session.get(Nomination, nomination_id)
-        if nomination is None or nomination.status not in (State.APPROVED, State.MEMBER):
-            return None
-        return issue_membership_in_transaction(nomination_id)
-
-
-# --- Reading memberships within the reader's scope. ---------------------------------------------
 
 
 def scoped_memberships(stmt, user):

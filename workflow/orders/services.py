@@ -1,8 +1,8 @@
 """The Chairman's orders: record one, apply its decisions at once, issue the memberships.
 
 Applying an order fires ``approve`` or ``reject`` for every item in ONE transaction; an
-approved rotation ends the membership it replaces in that same transaction. Memberships are
-issued afterwards by ``issue_memberships_for_order``.
+approved rotation ends the membership it replaces in that same transaction, which also starts
+the issuing batch (workflow.issuing) that issues the memberships once it commits.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from workflow.documents.services import store
 from workflow.domain import DocumentKind, EndGround, MembershipStatus, Route, State
 from workflow.extensions import db
 from workflow.issuing.services import start_issuing
-from workflow.members.services import issue_membership, membership_issued
+from workflow.members.services import membership_issued
 from workflow.models import Membership, Nomination, utcnow
 from workflow.orders.models import ChairmanOrder, ChairmanOrderItem, OrderDecision
 from workflow.register.services import end_membership_in_transaction
@@ -98,23 +98,6 @@ def apply_order_in_transaction(order: ChairmanOrder, user) -> None:
                 document_id=order.document_id, comment=comment)
     order.applied_at = utcnow()
     db.session.flush()
-
-
-def issue_memberships_for_order(order_id: int) -> list[Membership]:
-    """Issue, in this process, whatever the order's background batch has not issued yet, and
-    return every membership the order approved (idempotent: issued ones are returned as they
-    are). A repair tool beside the batch's own retry; the order's basis is recorded by a
-    receiver of ``membership_issued``, whoever issues."""
-    stmt = (select(ChairmanOrderItem.nomination_id)
-            .where(ChairmanOrderItem.order_id == order_id,
-                   ChairmanOrderItem.decision == OrderDecision.APPROVE)
-            .order_by(ChairmanOrderItem.id))
-    issued = []
-    for nomination_id in list(db.session.scalars(stmt)):
-        membership = issue_membership(nomination_id)
-        if membership is not None:
-            issued.append(membership)
-    return issued
 
 
 @membership_issued.connect
