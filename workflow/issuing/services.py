@@ -180,12 +180,12 @@ def requeue_stale(limit: int = 2000) -> int:
     ).all()
     if not rows:
         return 0
-    db.session.execute(
-        update(IssuingItem).where(IssuingItem.id.in_([r.id for r in rows]),
-                                  IssuingItem.status == ItemStatus.PENDING)
-        .values(updated_at=now)
-    )
-    db.session.commit()
+    with transaction():
+        db.session.execute(
+            update(IssuingItem).where(IssuingItem.id.in_([r.id for r in rows]),
+                                      IssuingItem.status == ItemStatus.PENDING)
+            .values(updated_at=now)
+        )
     by_batch: dict[int, list[int]] = {}
     for batch_id, item_id in rows:
         by_batch.setdefault(batch_id, []).append(item_id)

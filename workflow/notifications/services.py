@@ -16,6 +16,7 @@ from flask import current_app
 from sqlalchemy import func, or_, select, update
 
 from workflow import pipeline
+from workflow.database import transaction
 from workflow.domain import STATE_LABELS, Role, State
 from workflow.extensions import db
 from workflow.mail import OutgoingEmail, send
@@ -247,9 +248,8 @@ def claim(delivery_id: int) -> bool:
         ),
     ).values(status=DeliveryStatus.SENDING, claimed_at=now, updated_at=now,
              attempts=EmailDelivery.attempts + 1)
-    claimed = db.session.execute(stmt).rowcount == 1
-    db.session.commit()
-    return claimed
+    with transaction():  # the claim is committed before anything is sent
+        return db.session.execute(stmt).rowcount == 1
 
 
 def _finish(delivery_id: int, status: str, error: str | None = None) -> None:
@@ -257,12 +257,12 @@ def _finish(delivery_id: int, status: str, error: str | None = None) -> None:
     values = {"status": status, "error": error, "updated_at": now}
     if status == DeliveryStatus.SENT:
         values["sent_at"] = now
-    db.session.execute(
-        update(EmailDelivery)
-        .where(EmailDelivery.id == delivery_id, EmailDelivery.status == DeliveryStatus.SENDING)
-        .values(**values)
-    )
-    db.session.commit()
+    with transaction():
+        db.session.execute(
+            update(EmailDelivery)
+            .where(EmailDelivery.id == delivery_id, EmailDelivery.status == DeliveryStatus.SENDING)
+            .values(**values)
+        )
 
 
 def compose(delivery: EmailDelivery) -> OutgoingEmail:
@@ -324,11 +324,11 @@ def requeue_stale(limit: int = 500) -> int:
     ))
     if not ids:
         return 0
-    db.session.execute(
-        update(EmailDelivery).where(EmailDelivery.id.in_(ids), EmailDelivery.status
-                                    == DeliveryStatus.QUEUED).values(updated_at=now)
-    )
-    db.session.commit()
+    with transaction():
+        db.session.execute(
+            update(EmailDelivery).where(EmailDelivery.id.in_(ids), EmailDelivery.status
+                                        == DeliveryStatus.QUEUED).values(updated_at=now)
+        )
     task = current_app.extensions["celery"].tasks[SEND_TASK]
     for delivery_id in ids:
         task.apply_async(kwargs={"delivery_id": delivery_id}, retry=False)
