@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 export FLASK_APP := wsgi.py
 
-.PHONY: run test install i18n lint migrate demo worker beat bench clean
+.PHONY: run test install i18n lint migrate demo worker beat serve bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -23,9 +23,13 @@ install: $(STAMP)
 
 run: install
 	TIZIM_CONFIG=development $(BIN)/flask db upgrade
+	TIZIM_CONFIG=development $(BIN)/flask papers dev-seal
 	TIZIM_CONFIG=development $(BIN)/flask demo load --if-empty
 	TIZIM_CONFIG=development $(BIN)/flask run --host 127.0.0.1 --port 5000
 
+# Two processes by default (the suite's databases, Redis databases and ports are per process);
+# PYTEST_ARGS="-n 0 ..." runs in one.
+PYTEST_ARGS ?= -n 2 --dist loadfile
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
@@ -43,6 +47,14 @@ i18n: install
 	$(BIN)/pybabel update -i workflow/translations/messages.pot -d workflow/translations \
 		--no-fuzzy-matching --ignore-obsolete
 	$(BIN)/pybabel compile -d workflow/translations --statistics
+
+# The production processes without Docker (Procfile: gunicorn, a Celery worker, beat and a mail
+# sink) on this machine's PostgreSQL and Redis, settings from SERVE_ENV (written on first use).
+# Ctrl-C stops them all.
+SERVE_ENV ?= instance/serve.env
+serve: install
+	$(BIN)/python scripts/serve.py prepare $(SERVE_ENV)
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho --env $(SERVE_ENV) --procfile Procfile start
 
 worker: install
 	$(BIN)/celery -A wsgi worker --loglevel INFO --concurrency 2

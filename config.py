@@ -6,7 +6,9 @@ production); production is the default, so a server that forgot to say otherwise
 start without its secrets.
 """
 
+import math
 import os
+from collections import Counter
 from datetime import timedelta
 from pathlib import Path
 
@@ -32,20 +34,47 @@ def env_bool(name: str, default: bool) -> bool:
     return env(name, "1" if default else "0").lower() in {"1", "true", "yes", "on"}
 
 
+# A secret key must be worth at least this many bits, estimated from what it is made of.
+SECRET_KEY_MIN_BITS = 128
+
+
+def estimated_bits(secret: str) -> float:
+    """The lower of two estimates of a secret's entropy, in bits.
+
+    Shannon's (its length times the bits per character it shows) misses patterns; zxcvbn's
+    (the guesses a cracker needs, knowing words, repeats, sequences and keyboards) counts them.
+    ``secrets.token_hex(32)`` estimates at about 210 bits, a phrase repeated twice at about
+    100, ``"changeme" * 4`` at 11.
+    """
+    if not secret:
+        return 0.0
+    from zxcvbn import zxcvbn
+
+    counts = Counter(secret)
+    shannon = -sum(n / len(secret) * math.log2(n / len(secret)) for n in counts.values())
+    guesses_log10 = sum(zxcvbn(secret[i:i + 72])["guesses_log10"]
+                        for i in range(0, len(secret), 72))
+    return min(shannon * len(secret), guesses_log10 * math.log2(10))
+
+
 # The longest wait between two tries of an e-mail (tasks/notifications.py: RETRY_BACKOFF_MAX).
 LONGEST_RETRY_DELAY = 600
 
-BEAT_SCHEDULE = {
-    # Publishes unpublished outbox rows, deliveries and issuing items not confirmed in time.
-    "relay-outbox": {"task": "tasks.outbox.relay_outbox", "schedule": 30.0},
-    "send-reminders": {"task": "tasks.reminders.send_reminders",
-                       "schedule": crontab(hour=9, minute=0)},
-    "weekly-digest": {"task": "tasks.reminders.send_weekly_digest",
-                      "schedule": crontab(hour=9, minute=30, day_of_week="mon")},
-}
+def beat_schedule(relay_every: float = 30.0) -> dict:
+    return {
+        # Publishes unpublished outbox rows, deliveries and issuing items not confirmed in time.
+        "relay-outbox": {"task": "tasks.outbox.relay_outbox", "schedule": relay_every},
+        "send-reminders": {"task": "tasks.reminders.send_reminders",
+                           "schedule": crontab(hour=9, minute=0)},
+        "weekly-digest": {"task": "tasks.reminders.send_weekly_digest",
+                          "schedule": crontab(hour=9, minute=30, day_of_week="mon")},
+        # Destroys the personal data whose retention period has run out (Law No. 94-V).
+        "destroy-personal-data": {"task": "tasks.privacy.destroy_personal_data",
+                                  "schedule": crontab(hour=3, minute=0)},
+    }
 
 
-def celery_settings(broker: str | None, eager: bool) -> dict:
+def celery_settings(broker: str | None, eager: bool, relay_every: float = 30.0) -> dict:
     """Celery settings that keep messages: late acks, re-queue on a lost worker, prefetch 1."""
     return {
         "broker_url": broker or "memory://",
@@ -65,7 +94,7 @@ def celery_settings(broker: str | None, eager: bool) -> dict:
                                                                4 * LONGEST_RETRY_DELAY)},
         "task_default_queue": "tizim",
         "timezone": "Asia/Almaty",
-        "beat_schedule": BEAT_SCHEDULE,
+        "beat_schedule": beat_schedule(relay_every),
     }
 
 
@@ -75,13 +104,18 @@ class Config:
     def __init__(self) -> None:
         self.SECRET_KEY = env("SECRET_KEY")
         self.SQLALCHEMY_DATABASE_URI = env("DATABASE_URL")
-        self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+        # A database error must not write what was being saved (an IIN, a name) to the log.
+        # No pool_pre_ping: a round trip per request; see workflow.database (issue 14).
+        self.SQLALCHEMY_ENGINE_OPTIONS = {"hide_parameters": True}
+        self.PRODUCTION = False
 
-        # Sessions: strong protection, HttpOnly cookies.
+        # Sessions: strong protection, HttpOnly cookies; the remember cookie lasts two weeks.
         self.SESSION_PROTECTION = "strong"
         self.SESSION_COOKIE_HTTPONLY = True
         self.SESSION_COOKIE_SAMESITE = "Lax"
         self.REMEMBER_COOKIE_HTTPONLY = True
+        self.REMEMBER_COOKIE_SAMESITE = "Lax"
+        self.REMEMBER_COOKIE_DURATION = timedelta(days=14)
         self.PERMANENT_SESSION_LIFETIME = timedelta(hours=8)
         self.WTF_CSRF_TIME_LIMIT = 8 * 3600
 
@@ -100,6 +134,22 @@ class Config:
         self.MEMBER_NUMBER_PATTERN = env("MEMBER_NUMBER_PATTERN", "APK-{year}-{seq:05d}")
         # Days an item may wait in a state before it is marked overdue and reminded about.
         self.EXPECTED_DAYS_DEFAULT = env_int("EXPECTED_DAYS_DEFAULT", 14)
+        # Personal data are kept only as long as their purpose lasts (Law No. 94-V): days
+        # after each outcome before the person's data and documents are destroyed by the
+        # daily job (workflow.privacy). A person is destroyed when every nomination and
+        # membership of theirs has reached its end.
+        self.RETENTION_DAYS = {
+            "declined_regionally": env_int("RETENTION_DECLINED_DAYS", 365),
+            "council_declined": env_int("RETENTION_DECLINED_DAYS", 365),
+            "rejected": env_int("RETENTION_REJECTED_DAYS", 365),
+            "withdrawn": env_int("RETENTION_WITHDRAWN_DAYS", 365),
+            "membership_ended": env_int("RETENTION_ENDED_MEMBERSHIP_DAYS", 5 * 365),
+            # After a withdrawal of consent, with nothing open: the time to close the file.
+            "consent_withdrawn": env_int("RETENTION_CONSENT_WITHDRAWN_DAYS", 30),
+        }
+        # The body Tizim serves (workflow/data/bodies/<name>.toml, or a path to such a file):
+        # its name, routes, seat quotas and, if it says so, the Council's rule below.
+        self.BODY = env("TIZIM_BODY", "assembly")
         # Council voting (Law No. 70-IV Art. 10): quorum and decision as data, not code.
         self.COUNCIL_QUORUM = env("COUNCIL_QUORUM", ">=2/3")
         self.COUNCIL_MAJORITY = env("COUNCIL_MAJORITY", ">=2/3")
@@ -127,17 +177,39 @@ class Config:
 
         # Celery and Redis.
         self.REDIS_URL = env("REDIS_URL")
-        self.CELERY = celery_settings(self.REDIS_URL, eager=False)
+        # How often beat runs the outbox relay (s): what a lost message waits at most, beyond
+        # NOTIFY_STALE_SECONDS, before it is published again.
+        self.OUTBOX_RELAY_SECONDS = float(env("OUTBOX_RELAY_SECONDS", "30"))
+        self.CELERY = celery_settings(self.REDIS_URL, eager=False,
+                                      relay_every=self.OUTBOX_RELAY_SECONDS)
 
         # Rate limits (Flask-Limiter): Redis where it runs, memory in the embedded default.
         self.RATELIMIT_STORAGE_URI = env("RATELIMIT_STORAGE_URI", "memory://")
         self.RATELIMIT_HEADERS_ENABLED = True
+        # Reverse proxies in front of gunicorn whose X-Forwarded-For is believed (docs/operations.md).
+        self.PROXY_HOPS = env_int("PROXY_HOPS", 0)
+        # Seconds browsers keep to HTTPS (Strict-Transport-Security); 0: no header.
+        self.HSTS_SECONDS = 0
+        # Failed logins: per address, and per account from any address.
+        # Redis down must not take the pages down: each process counts in memory meanwhile.
+        self.RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
         self.LOGIN_RATE_LIMIT = env("LOGIN_RATE_LIMIT", "10 per 5 minutes")
-        # The public status check: per address, and per reference code (any address).
+        self.LOGIN_ACCOUNT_RATE_LIMIT = env("LOGIN_ACCOUNT_RATE_LIMIT", "10 per 15 minutes")
+        # The public status check: per address, and failed checks per reference code (any
+        # address), so checking one's own code never uses up its tries.
         self.STATUS_CHECK_RATE_LIMIT = env("STATUS_CHECK_RATE_LIMIT", "20 per hour")
         self.STATUS_CHECK_CODE_RATE_LIMIT = env("STATUS_CHECK_CODE_RATE_LIMIT", "5 per hour")
 
         self.LOG_LEVEL = env("LOG_LEVEL", "INFO")
+
+        # The seal on every paper Tizim issues (PAdES): the organisation's key and certificate
+        # as a PKCS#12 file, and its password. Development and the tests make a self-signed one
+        # (SEAL_DEVELOPMENT); production never does: without the file no paper is issued.
+        self.SEAL_PKCS12_PATH = env("SEAL_PKCS12_PATH")
+        self.SEAL_PKCS12_PASSWORD = env("SEAL_PKCS12_PASSWORD")
+        self.SEAL_DEVELOPMENT = False
+        # Papers with more rows than this are made by a background task, with progress shown.
+        self.PAPERS_INLINE_ROWS = env_int("PAPERS_INLINE_ROWS", 60)
 
 
 class Development(Config):
@@ -151,7 +223,13 @@ class Development(Config):
             "DATABASE_URL", f"sqlite:///{BASE_DIR / 'instance' / 'tizim.sqlite3'}"
         )
         self.MAIL_BACKEND = env("MAIL_BACKEND", "console")
-        self.CELERY = celery_settings(self.REDIS_URL, eager=self.REDIS_URL is None)
+        self.CELERY = celery_settings(self.REDIS_URL, eager=self.REDIS_URL is None,
+                                      relay_every=self.OUTBOX_RELAY_SECONDS)
+        # `make run` creates this key and self-signed certificate on first start; never commit it.
+        self.SEAL_PKCS12_PATH = env(
+            "SEAL_PKCS12_PATH", str(BASE_DIR / "instance" / "seal-DEVELOPMENT-ONLY.p12"))
+        self.SEAL_PKCS12_PASSWORD = env("SEAL_PKCS12_PASSWORD", "development-only")
+        self.SEAL_DEVELOPMENT = True
 
 
 class Testing(Config):
@@ -162,6 +240,8 @@ class Testing(Config):
         self.TESTING = True
         self.SECRET_KEY = "testing-secret"  # noqa: S105 - test-only
         self.SQLALCHEMY_DATABASE_URI = "sqlite://"  # each test gives its own
+        # A failing test shows the values it sent (tests hold no real person's data).
+        self.SQLALCHEMY_ENGINE_OPTIONS = {"hide_parameters": False}
         self.WTF_CSRF_ENABLED = False
         self.MAIL_BACKEND = "memory"
         # Tests assert on the English source text; a test about another language says so
@@ -169,6 +249,9 @@ class Testing(Config):
         self.BABEL_DEFAULT_LOCALE = "en"
         self.RATELIMIT_ENABLED = False
         self.CELERY = celery_settings(None, eager=True)
+        self.SEAL_PKCS12_PATH = str(BASE_DIR / "instance" / "seal-TESTING-ONLY.p12")
+        self.SEAL_PKCS12_PASSWORD = "testing-only"  # noqa: S105 - test-only
+        self.SEAL_DEVELOPMENT = True
 
 
 class Production(Config):
@@ -188,14 +271,26 @@ class Production(Config):
                 + ", ".join(missing)
                 + " (see .env.example)."
             )
-        if len(self.SECRET_KEY) < 32:
+        if len(self.SECRET_KEY) < 32 or estimated_bits(self.SECRET_KEY) < SECRET_KEY_MIN_BITS:
             raise ConfigError(
-                "SECRET_KEY must be a random value of at least 32 characters: "
+                "SECRET_KEY must be a random value of at least 32 characters and "
+                f"{SECRET_KEY_MIN_BITS} bits of entropy (this one is not): "
                 "python -c 'import secrets; print(secrets.token_hex(32))'."
             )
+        if env_bool("FLASK_DEBUG", False):
+            # The debugger runs any code typed into its console: never on a server.
+            raise ConfigError("Tizim does not start in production with FLASK_DEBUG on: unset it.")
+        self.DEBUG = False
+        self.PRODUCTION = True
         self.SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", True)
         self.REMEMBER_COOKIE_SECURE = self.SESSION_COOKIE_SECURE
+        self.HSTS_SECONDS = env_int("HSTS_SECONDS", 365 * 24 * 3600 if self.SESSION_COOKIE_SECURE
+                                    else 0)
         self.PREFERRED_URL_SCHEME = "https"
+        seal = self.SEAL_PKCS12_PATH
+        if seal and not Path(seal).is_file():
+            raise ConfigError(f"SEAL_PKCS12_PATH={seal} is not a readable file: give the path of "
+                              "the organisation's PKCS#12 key and certificate (see .env.example).")
         self.RATELIMIT_STORAGE_URI = env("RATELIMIT_STORAGE_URI", self.REDIS_URL)
 
 

@@ -19,6 +19,7 @@ import os
 import platform
 import random
 import re
+import secrets
 import signal
 import socket
 import statistics
@@ -30,7 +31,8 @@ import urllib.parse
 import urllib.request
 import uuid
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, date, datetime, timedelta
+from contextlib import contextmanager
+from datetime import UTC, date, datetime
 from http.cookiejar import CookieJar
 from pathlib import Path
 
@@ -74,10 +76,14 @@ def seed(app, rows: int, rng: random.Random) -> dict:
     """Bulk-insert regions, associations, users, candidates, nominations, sessions."""
     from workflow.auth.services import create_user
     from workflow.extensions import db
-    from workflow.iin import make_iin
-    from workflow.models import Association, Candidate, Nomination, Region, new_reference_code
+    from workflow.models import (
+        Association,
+        Nomination,
+        Region,
+        RegionalSession,
+        SessionItem,
+    )
     from workflow.regions import load_regions
-    from workflow.sessions.models import RegionalSession, SessionItem
 
     with app.app_context():
         load_regions()
@@ -97,41 +103,7 @@ def seed(app, rows: int, rng: random.Random) -> dict:
                     password=PASSWORD, language="en")
         db.session.commit()
 
-        start = datetime(2023, 1, 1, tzinfo=UTC)
-        codes: set[str] = set()
-        iins: set[str] = set()
-        serial = 0
-        batch = 10_000
-        for offset in range(0, rows, batch):
-            candidates, nominations = [], []
-            for i in range(offset, min(rows, offset + batch)):
-                born = date(1950, 1, 1) + timedelta(days=rng.randrange(0, 365 * 50))
-                sex = rng.choice(("male", "female"))
-                iin = None
-                while iin is None or iin in iins:  # the serial wraps at 10,000
-                    serial += 1
-                    iin = make_iin(born, sex, serial)
-                iins.add(iin)
-                region = rng.choice(regions)
-                created = start + timedelta(seconds=rng.randrange(0, 3 * 365 * 86400))
-                code = new_reference_code()
-                while code in codes:
-                    code = new_reference_code()
-                codes.add(code)
-                candidates.append({
-                    "id": i + 1, "iin": iin, "surname": rng.choice(SURNAMES),
-                    "given_name": "Бенч", "patronymic": None, "birth_date": born, "sex": sex,
-                    "citizenship": "KZ", "ethnicity": "қазақ", "region_id": region,
-                    "occupation": "", "position": "", "created_at": created})
-                nominations.append({
-                    "id": i + 1, "reference_code": code, "candidate_id": i + 1,
-                    "route": "regional", "association_id": rng.choice(by_region[region]),
-                    "region_id": region, "status": rng.choice(STATES), "justification": "",
-                    "created_at": created, "updated_at": created, "status_changed_at": created,
-                    "version": 1})
-            db.session.execute(insert(Candidate.__table__), candidates)
-            db.session.execute(insert(Nomination.__table__), nominations)
-            db.session.commit()
+        seed_rows(rows)
         # 20 sessions per region, 30 agenda items each.
         session_ids = {}
         for r in regions:
@@ -160,6 +132,62 @@ def seed(app, rows: int, rng: random.Random) -> dict:
             "session": session_ids[region_75][0],
             "version": db.session.scalar(text("SHOW server_version")),
         }
+
+
+def seed_rows(rows: int) -> None:
+    """Candidates and nominations in two INSERT … SELECT generate_series statements: a million
+    rows in well under a minute. Spread as the Python seed spread them: surnames from the list,
+    regions, associations of the region, states, created over three years. Pseudo-random from
+    hashint4, so the same ``rows`` gives the same data."""
+    from workflow.extensions import db
+
+    surnames = "ARRAY[" + ", ".join(f"'{s}'" for s in SURNAMES) + "]"
+    states = "ARRAY[" + ", ".join(f"'{s}'" for s in STATES) + "]"
+    script = f"""
+        CREATE TEMPORARY TABLE bench_regions AS
+            SELECT row_number() OVER (ORDER BY id) - 1 AS k, id FROM regions;
+        CREATE TEMPORARY TABLE bench_associations AS
+            SELECT region_id, row_number() OVER (PARTITION BY region_id ORDER BY id) - 1 AS k, id
+            FROM associations;
+        INSERT INTO candidates (id, iin, surname, given_name, patronymic, birth_date, sex,
+                                citizenship, ethnicity, region_id, occupation, position,
+                                created_at)
+        SELECT g, lpad(g::text, 12, '0'), ({surnames})[1 + abs(hashint4(g)) % {len(SURNAMES)}],
+               'Бенч', NULL, date '1950-01-01' + abs(hashint4(g + 7)) % 18250,
+               CASE WHEN g % 2 = 0 THEN 'male' ELSE 'female' END, 'KZ', 'қазақ', r.id, '', '',
+               timestamptz '2023-01-01 00:00+00'
+                   + (abs(hashint4(g + 11)) % (3 * 365 * 86400)) * interval '1 second'
+        FROM generate_series(1, :rows) g
+        JOIN bench_regions r ON r.k = abs(hashint4(g + 3)) % 20;
+        INSERT INTO nominations (id, reference_code, candidate_id, route, association_id,
+                                 region_id, status, justification, created_at, updated_at,
+                                 status_changed_at, version)
+        SELECT c.id, substr(lpad(upper(to_hex(c.id)), 8, '0'), 1, 4) || '-'
+                     || substr(lpad(upper(to_hex(c.id)), 8, '0'), 5, 4),
+               c.id, 'regional', a.id, c.region_id,
+               ({states})[1 + abs(hashint4(c.id + 5)) % {len(STATES)}], '',
+               c.created_at, c.created_at, c.created_at, 1
+        FROM candidates c
+        JOIN bench_associations a ON a.region_id = c.region_id
+                                 AND a.k = abs(hashint4(c.id + 13)) % 50;
+        SELECT setval(pg_get_serial_sequence('candidates', 'id'), :rows);
+        SELECT setval(pg_get_serial_sequence('nominations', 'id'), :rows)
+    """
+    from workflow.models import Candidate, Nomination
+
+    # Indexes built after the rows, not row by row; foreign keys not checked row by row (the
+    # rows are made consistent above). A bench database only.
+    indexes = [i for model in (Candidate, Nomination) for i in model.__table__.indexes]
+    connection = db.session.connection()
+    for index in indexes:
+        index.drop(connection)
+    db.session.execute(text("SET LOCAL session_replication_role = replica"))
+    for statement in script.split(";"):
+        db.session.execute(text(statement), {"rows": rows} if ":rows" in statement else {})
+    db.session.execute(text("SET LOCAL session_replication_role = DEFAULT"))
+    for index in indexes:
+        index.create(connection)
+    db.session.commit()
 
 
 def deep_cursor(app, user_email: str, sort: str, fraction: float = 0.4, **filters) -> str:
@@ -205,6 +233,17 @@ def fetch(url: str, cookie: str) -> float:
     with urllib.request.urlopen(request) as response:  # noqa: S310 - our own local server
         body = response.read()
         if response.status != 200 or b"refcode" not in body:
+            raise RuntimeError(f"unexpected answer from {url}")
+    return (time.perf_counter() - started) * 1000
+
+
+def fetch_any(url: str, cookie: str) -> float:
+    """As ``fetch``, for a page that may list nothing."""
+    request = urllib.request.Request(url, headers={"Cookie": cookie})
+    started = time.perf_counter()
+    with urllib.request.urlopen(request) as response:  # noqa: S310 - our own local server
+        response.read()
+        if response.status != 200:
             raise RuntimeError(f"unexpected answer from {url}")
     return (time.perf_counter() - started) * 1000
 
@@ -291,9 +330,9 @@ def measure_service(app, email: str, params: dict, clients: int, per_client: int
 
 def write_results(command: str, machine_line: str, rows: int, clients: int, workers: str,
                   results: list[tuple[str, dict]], service: list[tuple[str, dict]],
-                  load: str) -> None:
+                  load: str, explained: list[tuple[str, str, float]] = ()) -> None:
     path = ROOT / "bench" / "RESULTS.md"
-    heading = "## Nomination lists (issue 3)"
+    heading = f"## Nomination lists, {rows:,} nominations, {clients} clients (issue 14)"
     lines = [
         heading, "",
         f"Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC with `{command}`.", "",
@@ -313,7 +352,8 @@ def write_results(command: str, machine_line: str, rows: int, clients: int, work
     for name, r in results:
         lines.append(f"| {name} | {r['p50']:.1f} | {r['p95']:.1f} | {r['max']:.1f} | "
                      f"{r['rps']:.0f} | {r['seq_p50']:.1f} | {r['seq_p95']:.1f} |")
-    lines += [
+    if service:
+        lines += [
         "", "The list service alone (`list_nominations`: the query, its rows and eager loads, "
         "no HTTP, no template), the same scenarios, "
         f"{clients} threads in one process, each with its own app context and session:", "",
@@ -324,9 +364,15 @@ def write_results(command: str, machine_line: str, rows: int, clients: int, work
         lines.append(f"| {name} | {r['p50']:.1f} | {r['p95']:.1f} | {r['max']:.1f} | "
                      f"{r['rps']:.0f} | {r['seq_p50']:.1f} | {r['seq_p95']:.1f} | "
                      f"{r['db_ms']:.2f} |")
-    lines += ["", "\"SQL in PostgreSQL\" is the execution time EXPLAIN ANALYZE reports for the "
-              "page's one query: the part that would grow with the table if an index were "
-              "missing."]
+    if service:
+        lines += ["", "\"SQL in PostgreSQL\" is the execution time EXPLAIN ANALYZE reports for "
+                  "the page's one query: the part that would grow with the table if an index "
+                  "were missing."]
+    if explained:
+        lines += ["", "The plan of each scenario's list query (EXPLAIN ANALYZE, node types top "
+                  "down, with the index each scan uses):", "",
+                  "| scenario | ms in PostgreSQL | plan |", "|---|---:|---|"]
+        lines += [f"| {name} | {ms:.2f} | {plan} |" for name, plan, ms in explained]
     section = "\n".join(lines) + "\n"
     old = path.read_text() if path.exists() else "# Benchmark results\n"
     if heading in old:
@@ -338,17 +384,10 @@ def write_results(command: str, machine_line: str, rows: int, clients: int, work
         path.write_text(old.rstrip("\n") + "\n\n" + section)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--rows", type=int, default=100_000)
-    parser.add_argument("--clients", type=int, default=20)
-    parser.add_argument("--requests", type=int, default=25, help="per client and scenario")
-    parser.add_argument("--workers", type=int, default=4)
-    parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--no-write", action="store_true")
-    args = parser.parse_args()
-    command = "python bench/list_nominations.py " + " ".join(sys.argv[1:])
-
+@contextmanager
+def bench_database(rows: int):
+    """A fresh database built by the migrations and seeded with ``rows`` nominations; dropped
+    at the end. Yields (app, url, info)."""
     from workflow import create_app
 
     name = f"tizim_bench_{uuid.uuid4().hex[:10]}"
@@ -356,7 +395,6 @@ def main() -> None:
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     url = ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    server = None
     try:
         app = create_app({"TIZIM_CONFIG": "development", "SQLALCHEMY_DATABASE_URI": url,
                           "RATELIMIT_ENABLED": False})
@@ -365,88 +403,169 @@ def main() -> None:
 
             upgrade()
         t0 = time.perf_counter()
-        info = seed(app, args.rows, random.Random(2026))
-        print(f"seeded {args.rows:,} nominations in {time.perf_counter() - t0:.1f} s", flush=True)
+        info = seed(app, rows, random.Random(2026))
+        print(f"seeded {rows:,} nominations in {time.perf_counter() - t0:.1f} s", flush=True)
+        yield app, url, info
+    finally:
+        if "app" in locals():
+            from workflow.extensions import db
 
-        port = free_port()
-        base = f"http://127.0.0.1:{port}"
-        workers = f"--workers {args.workers} --threads {args.threads}"
-        env = {**os.environ, "TIZIM_CONFIG": "development", "DATABASE_URL": url,
-               "LOG_LEVEL": "WARNING", "LOGIN_RATE_LIMIT": "1000 per minute"}
-        server = subprocess.Popen(
-            [str(ROOT / ".venv/bin/gunicorn"), *workers.split(), "--bind", f"127.0.0.1:{port}",
-             "--log-level", "warning", "wsgi:application"], cwd=ROOT, env=env, start_new_session=True)
+            with app.app_context():
+                db.engine.dispose()
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@contextmanager
+def served(url: str, workers: str):
+    """gunicorn with ``workers`` ("--workers 4 --threads 2") on the database; yields its base URL."""
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    # The production configuration, as a server runs it (no debug mode, no template reloading).
+    env = {**os.environ, "TIZIM_CONFIG": "production", "DATABASE_URL": url,
+           "SECRET_KEY": secrets.token_hex(32), "SESSION_COOKIE_SECURE": "0",
+           "REDIS_URL": os.environ.get("TIZIM_BENCH_REDIS", "redis://127.0.0.1:6379/13"),
+           "RATELIMIT_STORAGE_URI": "memory://", "MAIL_BACKEND": "memory",
+           "LOG_LEVEL": "WARNING", "LOGIN_RATE_LIMIT": "1000 per minute"}
+    server = subprocess.Popen(
+        [str(ROOT / ".venv/bin/gunicorn"), *workers.split(), "--bind", f"127.0.0.1:{port}",
+         "--log-level", "warning", "wsgi:application"], cwd=ROOT, env=env, start_new_session=True)
+    try:
         for _ in range(100):
             try:
                 urllib.request.urlopen(f"{base}/healthz")  # noqa: S310
                 break
             except OSError:
                 time.sleep(0.2)
-        cookies = {"coordinator": login(base, "coordinator@bench.kz"),
-                   "secretariat": login(base, "secretariat@bench.kz")}
-        emails = {"coordinator": "coordinator@bench.kz", "secretariat": "secretariat@bench.kz"}
-        scenarios = [
-            ("coordinator: newest, page 1", "coordinator", {}),
-            ("coordinator: newest, deep", "coordinator",
-             {"after": deep_cursor(app, emails["coordinator"], "newest")}),
-            ("coordinator: state=forwarded, page 1", "coordinator", {"state": "forwarded"}),
-            ("coordinator: surname A-Z, deep", "coordinator",
-             {"sort": "surname", "after": deep_cursor(app, emails["coordinator"], "surname")}),
-            ("coordinator: by state, page 1", "coordinator", {"sort": "state"}),
-            ("coordinator: text 'Ким'", "coordinator", {"q": "Ким"}),
-            ("coordinator: association filter", "coordinator",
-             {"association": info["association"]}),
-            ("coordinator: session filter", "coordinator", {"session": info["session"]}),
-            ("secretariat: newest, page 1", "secretariat", {}),
-            ("secretariat: newest, deep", "secretariat",
-             {"after": deep_cursor(app, emails["secretariat"], "newest")}),
-            ("secretariat: state=under_review, oldest", "secretariat",
-             {"state": "under_review", "sort": "oldest"}),
-            ("secretariat: surname A-Z, page 1", "secretariat", {"sort": "surname"}),
-            ("secretariat: surname A-Z, deep", "secretariat",
-             {"sort": "surname", "after": deep_cursor(app, emails["secretariat"], "surname")}),
-            ("secretariat: by state, deep", "secretariat",
-             {"sort": "state", "after": deep_cursor(app, emails["secretariat"], "state")}),
-            ("secretariat: text 'Пак'", "secretariat", {"q": "Пак"}),
-            ("secretariat: reference code", "secretariat", {"q": "ZZZZ-ZZZZ"}),
-        ]
-        loads = os.getloadavg()
-        results = []
-        for label, role, params in scenarios:
-            query = urllib.parse.urlencode(params)
-            target = f"{base}/nominations/?{query}"
-            if label.endswith("reference code"):
-                # an unknown code answers an empty page: count only that it is fast
-                target = f"{base}/nominations/?q=ZZZZ-ZZZZ"
-            try:
-                result = measure(target, cookies[role], args.clients, args.requests)
-            except RuntimeError:
-                result = measure_any(target, cookies[role], args.clients, args.requests)
-            results.append((label, result))
-            print(f"{label:45s} p50 {result['p50']:7.1f} ms  p95 {result['p95']:7.1f} ms  "
-                  f"{result['rps']:6.0f} req/s  (1 client p50 {result['seq_p50']:.1f})",
-                  flush=True)
+        yield base
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=30)
+
+
+EMAILS = {"coordinator": "coordinator@bench.kz", "secretariat": "secretariat@bench.kz"}
+
+
+def scenarios(app, info) -> list[tuple[str, str, dict]]:
+    """(label, role, query parameters) of every list the benchmark times."""
+    coordinator, secretariat = EMAILS["coordinator"], EMAILS["secretariat"]
+    return [
+        ("coordinator: newest, page 1", "coordinator", {}),
+        ("coordinator: newest, deep", "coordinator",
+         {"after": deep_cursor(app, coordinator, "newest")}),
+        ("coordinator: state=forwarded, page 1", "coordinator", {"state": "forwarded"}),
+        ("coordinator: surname A-Z, deep", "coordinator",
+         {"sort": "surname", "after": deep_cursor(app, coordinator, "surname")}),
+        ("coordinator: by state, page 1", "coordinator", {"sort": "state"}),
+        ("coordinator: text 'Ким'", "coordinator", {"q": "Ким"}),
+        ("coordinator: association filter", "coordinator", {"association": info["association"]}),
+        ("coordinator: session filter", "coordinator", {"session": info["session"]}),
+        ("secretariat: newest, page 1", "secretariat", {}),
+        ("secretariat: newest, deep", "secretariat",
+         {"after": deep_cursor(app, secretariat, "newest")}),
+        ("secretariat: state=under_review, oldest", "secretariat",
+         {"state": "under_review", "sort": "oldest"}),
+        ("secretariat: surname A-Z, page 1", "secretariat", {"sort": "surname"}),
+        ("secretariat: surname A-Z, deep", "secretariat",
+         {"sort": "surname", "after": deep_cursor(app, secretariat, "surname")}),
+        ("secretariat: by state, deep", "secretariat",
+         {"sort": "state", "after": deep_cursor(app, secretariat, "state")}),
+        ("secretariat: text 'Пак'", "secretariat", {"q": "Пак"}),
+        ("secretariat: reference code", "secretariat", {"q": "ZZZZ-ZZZZ"}),
+    ]
+
+
+def target_of(base: str, label: str, params: dict) -> str:
+    return f"{base}/nominations/?{urllib.parse.urlencode(params)}"
+
+
+def timed(target: str, label: str, cookie: str, clients: int, requests: int) -> dict:
+    if label.endswith("reference code"):
+        # an unknown code answers an empty page: count only that it is fast
+        return measure_any(target, cookie, clients, requests)
+    try:
+        return measure(target, cookie, clients, requests)
+    except RuntimeError:  # an empty page (a filter with no rows at this size)
+        return measure_any(target, cookie, clients, requests)
+
+
+def plans(app, info) -> list[tuple[str, str]]:
+    """EXPLAIN of each scenario's list query: (label, the plan's node types, top down)."""
+    from workflow.extensions import db
+    from workflow.models import User
+    from workflow.nominations import services
+
+    out = []
+    for label, role, params in scenarios(app, info):
+        with app.app_context():
+            user = db.session.scalar(select(User).where(User.email == EMAILS[role]))
+            compiled = services.list_statement(
+                user, state=params.get("state"), text=params.get("q"),
+                association_id=params.get("association"), session_id=params.get("session"),
+                sort=params.get("sort", "newest"), after=params.get("after")).compile(
+                    dialect=db.engine.dialect)
+            for _ in range(3):  # the last of three: warm, as the pages find it
+                plan = db.session.connection().exec_driver_sql(
+                    "EXPLAIN (ANALYZE, FORMAT JSON) " + str(compiled), compiled.params).scalar()
+            db.session.rollback()
+
+        def walk(node, depth=0):
+            index = node.get("Index Name")
+            yield node["Node Type"] + (f" {index}" if index else "")
+            for child in node.get("Plans", []):
+                yield from walk(child, depth + 1)
+
+        out.append((label, " > ".join(walk(plan[0]["Plan"])), plan[0]["Execution Time"]))
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--clients", type=int, default=20)
+    parser.add_argument("--requests", type=int, default=25, help="per client and scenario")
+    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--no-service", action="store_true",
+                        help="time only the pages, not the list service in this process")
+    parser.add_argument("--no-write", action="store_true")
+    args = parser.parse_args()
+    command = "python bench/list_nominations.py " + " ".join(sys.argv[1:])
+
+    with bench_database(args.rows) as (app, url, info):
+        workers = f"--workers {args.workers} --threads {args.threads}"
+        with served(url, workers) as base:
+            cookies = {role: login(base, email) for role, email in EMAILS.items()}
+            listed = scenarios(app, info)
+            loads = os.getloadavg()
+            results = []
+            for label, role, params in listed:
+                result = timed(target_of(base, label, params), label, cookies[role],
+                               args.clients, args.requests)
+                results.append((label, result))
+                print(f"{label:45s} p50 {result['p50']:7.1f} ms  p95 {result['p95']:7.1f} ms  "
+                      f"{result['rps']:6.0f} req/s  (1 client p50 {result['seq_p50']:.1f})",
+                      flush=True)
+            load_end = os.getloadavg()
         service = []
-        for label, role, params in scenarios:
-            result = measure_service(app, emails[role], params, args.clients, args.requests)
-            service.append((label, result))
-            print(f"service {label:37s} p50 {result['p50']:7.1f} ms  p95 {result['p95']:7.1f} ms"
-                  f"  (1 thread p50 {result['seq_p50']:.1f}, SQL {result['db_ms']:.2f} ms)",
-                  flush=True)
+        if not args.no_service:
+            for label, role, params in listed:
+                result = measure_service(app, EMAILS[role], params, args.clients, args.requests)
+                service.append((label, result))
+                print(f"service {label:37s} p50 {result['p50']:7.1f} ms  p95 "
+                      f"{result['p95']:7.1f} ms  (1 thread p50 {result['seq_p50']:.1f}, "
+                      f"SQL {result['db_ms']:.2f} ms)", flush=True)
+        explained = plans(app, info)
+        for label, plan, ms in explained:
+            print(f"plan {label:40s} {ms:7.2f} ms  {plan}", flush=True)
         line = machine().replace("PostgreSQL ?", f"PostgreSQL {info['version']}")
         print(line)
         if not args.no_write:
             write_results(command.strip(), line, args.rows, args.clients,
                           f"{workers}", results, service,
-                          f"{loads[0]:.1f} at the start, {os.getloadavg()[0]:.1f} at the end "
-                          "(1-minute)")
-    finally:
-        if server is not None:
-            os.killpg(server.pid, signal.SIGTERM)
-            server.wait(timeout=30)
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+                          f"{loads[0]:.1f} at the start, {load_end[0]:.1f} at the end "
+                          "(1-minute)", explained)
 
 
 def measure_any(url: str, cookie: str, clients: int, per_client: int) -> dict:

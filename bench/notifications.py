@@ -41,10 +41,13 @@ from tests.livekit import (  # noqa: E402
 from workflow import pipeline  # noqa: E402
 from workflow.database import transaction  # noqa: E402
 from workflow.extensions import db  # noqa: E402
-from workflow.issuing.models import IssuingItem, ItemStatus  # noqa: E402
 from workflow.issuing.services import start_issuing  # noqa: E402
-from workflow.models import User  # noqa: E402
-from workflow.notifications.models import EmailDelivery  # noqa: E402
+from workflow.models import (  # noqa: E402
+    EmailDelivery,  # noqa: E402
+    IssuingItem,
+    ItemStatus,
+    User,  # noqa: E402
+)
 from workflow.regions import load_regions  # noqa: E402
 
 BROKER = "redis://127.0.0.1:6379/13"

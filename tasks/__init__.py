@@ -5,5 +5,6 @@ from tasks import (  # noqa: F401 - registers the tasks
     issuing,
     notifications,
     outbox,
+    papers,
     reminders,
 )

@@ -1,31 +1,12 @@
-"""Account e-mails: the invitation and the password reset link."""
-
-import smtplib
+"""Account work that must not show in the request: looking up whom a reset link is for."""
 
 from celery import shared_task
 
 
-def _send(token_id: int) -> None:
-    from workflow import mail
-    from workflow.account.services import delivery_for
+@shared_task(ignore_result=True, acks_late=True)
+def send_password_reset_for(email: str) -> None:
+    """Look the address up and, if it is an active account's, send it a reset link (the
+    e-mail itself is a delivery of the one e-mail path)."""
+    from workflow.account.services import reset_password_for
 
-    delivery = delivery_for(token_id)
-    if delivery is None:  # spent, superseded or expired: a retry sends nothing
-        return
-    subject, text, html = mail.render(delivery.template, delivery.language, delivery.subject,
-                                      **delivery.context)
-    mail.send(mail.OutgoingEmail(to=delivery.to, subject=subject, text=text, html=html))
-
-
-@shared_task(ignore_result=True, acks_late=True, autoretry_for=(smtplib.SMTPException, OSError),
-             retry_backoff=True, retry_backoff_max=600, max_retries=8)
-def send_invitation(token_id: int) -> None:
-    """E-mail a new member the link that opens their account."""
-    _send(token_id)
-
-
-@shared_task(ignore_result=True, acks_late=True, autoretry_for=(smtplib.SMTPException, OSError),
-             retry_backoff=True, retry_backoff_max=600, max_retries=8)
-def send_password_reset(token_id: int) -> None:
-    """E-mail the link that sets a new password."""
-    _send(token_id)
+    reset_password_for(email)

@@ -9,5 +9,7 @@ def relay_outbox() -> dict:
     from workflow.issuing.services import requeue_stale as requeue_items
     from workflow.notifications.services import requeue_stale as requeue_deliveries
     from workflow.outbox import relay
+    from workflow.papers.services import requeue_stale as requeue_papers
 
-    return {"outbox": relay(), "deliveries": requeue_deliveries(), "items": requeue_items()}
+    return {"outbox": relay(), "deliveries": requeue_deliveries(), "items": requeue_items(),
+            "papers": requeue_papers()}

@@ -8,13 +8,20 @@ from datetime import date
 import factory
 from sqlalchemy import select
 
-from workflow import pipeline
+from workflow import journeys, pipeline
 from workflow.auth.services import hash_password
 from workflow.domain import AssociationKind, AssociationLevel, ConsentForm, Role, Route, State
 from workflow.extensions import db
 from workflow.iin import make_iin
-from workflow.models import Association, Candidate, Nomination, Region, User
-from workflow.sessions.models import RegionalSession, SessionItem, SessionStatus
+from workflow.models import (
+    Association,
+    Candidate,
+    Nomination,
+    Region,
+    RegionalSession,
+    SessionStatus,
+    User,
+)
 
 PASSWORD = "pw-test-1234"  # noqa: S105
 _HASH: list[str] = []
@@ -102,7 +109,6 @@ def actor_for(transition_who, region_code: str):
     return pipeline.SYSTEM
 
 
-SESSION_ACTIONS = frozenset({"schedule", "support", "decline_regionally", "defer"})
 _session_number = itertools.count(1)
 
 
@@ -120,33 +126,35 @@ def regional_session(region_code: str = "KZ-75", *, members_total: int = 40,
     return session
 
 
-def data_for(action: str, nom: Nomination, session: RegionalSession | None = None) -> dict:
-    """What the pipeline needs to fire ``action``: a session actions names a real session."""
-    if action not in SESSION_ACTIONS:
-        return {}
-    if session is None:
-        item = db.session.scalar(select(SessionItem).where(SessionItem.nomination_id == nom.id)
-                                 .order_by(SessionItem.id.desc()))
-        reusable = item is not None and item.session.status != SessionStatus.CLOSED
-        session = item.session if reusable else regional_session(
-            db.session.get(Region, nom.region_id).iso_code)
-    if action == "schedule":
-        position = len(session.items) + 1
-        db.session.add(SessionItem(session=session, nomination=nom, position=position))
-    else:
-        item = db.session.scalar(select(SessionItem).where(
-            SessionItem.session_id == session.id, SessionItem.nomination_id == nom.id))
-        if item is not None:
-            item.outcome = action
-            item.deferred = action == "defer"
-    db.session.flush()
-    return {"session_id": session.id}
+# The Council meeting of the tests' walks sat before every order a test records: an order is
+# never dated before the meeting that recommended its nominations (orders.check_order_date).
+COUNCIL_MET = date(2025, 12, 1)
+
+
+def walk_bodies(**kw) -> journeys.Bodies:
+    """The deciding bodies of a test's walk (``journeys.Bodies``), the Council's held already."""
+    return journeys.Bodies(**{"meeting_date": COUNCIL_MET, **kw})
+
+
+def inputs_for(action: str, nom: Nomination, bodies: journeys.Bodies | None = None
+               ) -> journeys.Inputs:
+    """How to fire ``action`` on ``nom`` through its own channel: the channel, a comment where
+    the table takes one, the data its deciding body records (the same as the demo's)."""
+    return journeys.inputs(nom, pipeline.BY_ACTION[action], bodies or walk_bodies())
+
+
+def fire(nom: Nomination, action: str, actor, bodies: journeys.Bodies | None = None):
+    """Fire ``action`` as its channel would, by ``actor``."""
+    given = inputs_for(action, nom, bodies)
+    return pipeline.apply(nom, action, actor, channel=given.channel, comment=given.comment,
+                          data=given.data)
 
 
 def nomination(state: State = State.DRAFT, *, region_code: str = "KZ-75",
                route: Route = Route.REGIONAL, candidate: Candidate | None = None,
-               documents: bool = True) -> Nomination:
-    """A nomination brought to ``state`` by the pipeline's own actions (flushed, not committed)."""
+               documents: bool = True, bodies: journeys.Bodies | None = None) -> Nomination:
+    """A nomination brought to ``state`` by the pipeline's own actions, each through its own
+    channel with its data (``workflow.journeys``; flushed, not committed)."""
     reg = region(region_code)
     candidate = candidate or CandidateFactory(region=reg)
     entry = pipeline.ENTRIES[route]
@@ -155,14 +163,18 @@ def nomination(state: State = State.DRAFT, *, region_code: str = "KZ-75",
                      nominating_body=None if route == Route.REGIONAL else "Council decision No. 1",
                      justification="Long service to inter-ethnic accord.")
     pipeline.enter(nom, actor_for(entry.who, region_code))
-    path = pipeline.path_to(state, route)
     if documents and route == Route.REGIONAL:  # the pipeline wants them before submitting
         for kind in pipeline.REQUIRED_DOCUMENTS:
             document(nom, kind)
-    for action in path:
-        t = pipeline.BY_ACTION[action]
-        pipeline.apply(nom, action, actor_for(t.who, region_code), comment="reason",
-                       data=data_for(action, nom))
+    actors: dict[frozenset, object] = {}  # one coordinator and one officer per walk
+
+    def actor(transition, _nomination):
+        key = frozenset(transition.who)
+        if key not in actors:
+            actors[key] = actor_for(transition.who, region_code)
+        return actors[key]
+
+    journeys.walk(nom, state, actor, bodies or walk_bodies(), route)
     return nom
 
 
@@ -205,9 +217,10 @@ def membership(region_code: str = "KZ-75", *, candidate: Candidate | None = None
 
 
 def council_meeting(members_total: int = 9, **kw):
-    from workflow.council.models import CouncilMeeting
+    from workflow.models import CouncilMeeting
 
-    meeting = CouncilMeeting(meeting_date=kw.pop("meeting_date", date(2026, 12, 1)),
+    # Held today: it may be recorded (not in the future) and was planned lawfully (not past).
+    meeting = CouncilMeeting(meeting_date=kw.pop("meeting_date", date.today()),
                              members_total=members_total, **kw)
     db.session.add(meeting)
     db.session.flush()

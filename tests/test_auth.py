@@ -11,7 +11,8 @@ def test_login_and_logout(client, auth, app):
     assert response.headers["Location"].endswith("/")
     assert client.get("/").status_code == 200
     auth.logout()
-    assert client.get("/").status_code == 302
+    assert client.get("/account/profile").status_code == 302
+    assert 'action="/auth/login"' in client.get("/").get_data(as_text=True)  # the start page
 
 
 def test_wrong_password_says_so_without_saying_which(client, app):
@@ -61,16 +62,16 @@ def test_changing_the_password_ends_other_sessions(client, auth, app):
     auth.login(user)
     set_password(user, "a-new-password-1")
     db.session.commit()
-    assert client.get("/").status_code == 302
+    assert client.get("/account/profile").status_code == 302
 
 
 def test_users_create_command(runner, app):
     result = runner.invoke(args=["users", "create", "--email", "c@test.kz", "--name", "C",
                                  "--role", "coordinator", "--region", "KZ-75",
-                                 "--password", "pw-123456"])
+                                 "--password", "seven-lakes-of-kolsai"])
     assert result.exit_code == 0, result.output
     result = runner.invoke(args=["users", "create", "--email", "d@test.kz", "--name", "D",
-                                 "--role", "coordinator", "--password", "pw-123456"])
+                                 "--role", "coordinator", "--password", "seven-lakes-of-kolsai"])
     assert result.exit_code != 0
     assert "needs a region" in result.output
 

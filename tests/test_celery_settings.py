@@ -7,7 +7,7 @@ from workflow import create_app
 
 
 def production_app(monkeypatch):
-    monkeypatch.setenv("SECRET_KEY", "x" * 40)
+    monkeypatch.setenv("SECRET_KEY", "5f0c9a4e8d2b7f13e6a0c4d9b8f2e7a1c3d5b9e0f4a8c2d6")
     monkeypatch.setenv("DATABASE_URL", "postgresql+psycopg://u@127.0.0.1/none")
     monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:6399/3")
     return create_app("production")

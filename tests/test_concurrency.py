@@ -13,6 +13,7 @@ from workflow import create_app, pipeline
 from workflow.domain import Role, State
 from workflow.extensions import db
 from workflow.models import AuditEvent, Nomination
+from workflow.refusal import Refusal
 
 pytestmark = pytest.mark.postgres
 
@@ -34,12 +35,10 @@ def _fire(url, nomination_id, officer_id, version, barrier, results, pass_versio
         officer = db.session.get(User, officer_id)
         barrier.wait(timeout=30)
         try:
-            services.fire(officer, nomination_id, "accept", comment="",
+            services.fire(officer, nomination_id, "accept", channel=pipeline.Channel.BUTTON,
                           version=version if pass_version else None)
             results.put("ok")
-        except pipeline.ConflictError:
-            results.put("conflict")
-        except pipeline.TransitionError as error:
+        except Refusal as error:
             results.put(error.code)
 
 
@@ -77,5 +76,59 @@ def test_two_officers_accepting_at_once_yield_one_acceptance(tmp_path, pass_vers
             assert db.session.get(Nomination, ids[0]).status == State.UNDER_REVIEW
             after = db.session.scalar(select(func.count()).select_from(AuditEvent))
             assert after == before + 1
+            db.session.remove()
+            db.engine.dispose()
+
+
+def _deactivate(url, actor_id, target_id, barrier, results):
+    import time
+
+    from workflow.admin import services
+    from workflow.models import User
+
+    app = create_app({"TIZIM_CONFIG": "testing", "SQLALCHEMY_DATABASE_URI": url})
+    counted = services._other_active_admins
+
+    def slow_count(user):
+        found = counted(user)
+        time.sleep(0.5)  # hold what was counted while the other process counts too
+        return found
+
+    services._other_active_admins = slow_count
+    with app.app_context():
+        actor = db.session.get(User, actor_id)
+        barrier.wait(timeout=30)
+        try:
+            services.set_active(actor, target_id, False)
+            results.put("ok")
+        except Refusal as error:
+            results.put(error.code)
+
+
+def test_two_administrators_deactivating_each_other_leave_one():
+    from workflow.models import User
+
+    with postgres_database() as url:
+        app = create_app({"TIZIM_CONFIG": "testing", "SQLALCHEMY_DATABASE_URI": url})
+        with app.app_context():
+            db.create_all()
+            admins = [f.user(Role.ADMIN), f.user(Role.ADMIN)]
+            db.session.commit()
+            ids = [a.id for a in admins]
+            db.engine.dispose()
+
+        ctx = mp.get_context("spawn")
+        barrier, results = ctx.Barrier(2), ctx.Queue()
+        procs = [ctx.Process(target=_deactivate, args=(url, me, other, barrier, results))
+                 for me, other in (ids, ids[::-1])]
+        for p in procs:
+            p.start()
+        outcomes = sorted(results.get(timeout=60) for _ in procs)
+        for p in procs:
+            p.join(timeout=30)
+
+        assert outcomes == ["last_admin", "ok"]
+        with app.app_context():
+            assert sum(db.session.get(User, i).active for i in ids) == 1
             db.session.remove()
             db.engine.dispose()

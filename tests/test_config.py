@@ -31,7 +31,7 @@ def test_production_refuses_a_short_secret(monkeypatch):
 def test_production_reads_everything_from_the_environment(monkeypatch):
     monkeypatch.setenv("DATABASE_URL", "postgresql://db.example/tizim")
     monkeypatch.setenv("REDIS_URL", "redis://cache.example/1")
-    monkeypatch.setenv("SECRET_KEY", "x" * 40)
+    monkeypatch.setenv("SECRET_KEY", "5f0c9a4e8d2b7f13e6a0c4d9b8f2e7a1c3d5b9e0f4a8c2d6")
     monkeypatch.setenv("MAIL_SERVER", "smtp.example")
     app = create_app("production")
     assert app.config["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://db.example/tizim"

@@ -4,9 +4,10 @@ import pytest
 from werkzeug.datastructures import FileStorage
 
 from tests import factories as f
-from workflow.documents.services import DocumentRejected, store
+from workflow.documents.services import store
 from workflow.domain import DocumentKind, Role, State
 from workflow.extensions import db
+from workflow.refusal import Refusal
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
@@ -33,12 +34,12 @@ def test_a_pdf_is_kept_and_downloaded_only_in_scope(app, client, auth):
 
 
 def test_a_renamed_file_is_recognised_by_its_content(app):
-    with pytest.raises(DocumentRejected, match="PDF, JPEG or PNG"):
+    with pytest.raises(Refusal, match="PDF, JPEG or PNG"):
         store(upload(b"MZ\x90\x00 this is an executable", "cv.pdf"), DocumentKind.CV)
     assert store(upload(PNG, "scan.pdf"), DocumentKind.CV).content_type == "image/png"
 
 
 def test_over_ten_megabytes_is_refused(app):
     big = PDF + b"0" * (10 * 1024 * 1024)
-    with pytest.raises(DocumentRejected, match="10 MB"):
+    with pytest.raises(Refusal, match="10 MB"):
         store(upload(big, "big.pdf"), DocumentKind.CV)

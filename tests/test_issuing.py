@@ -3,13 +3,11 @@
 from sqlalchemy import func, select
 
 from tests import factories as f
-from workflow import pipeline
 from workflow.database import transaction
 from workflow.domain import Role, State
 from workflow.extensions import db
 from workflow.issuing import services
-from workflow.issuing.models import IssuingBatch, IssuingItem, ItemStatus
-from workflow.models import Membership
+from workflow.models import IssuingBatch, IssuingItem, ItemStatus, Membership
 
 
 def memberships() -> int:
@@ -21,7 +19,7 @@ def test_a_batch_issues_each_approved_nomination_once_and_lists_failures(app, cl
         approved = [f.nomination(State.APPROVED) for _ in range(3)]
         waiting = f.nomination(State.RECOMMENDED)
         batch = services.start_issuing([n.id for n in approved] + [waiting.id], order_id=7)
-    progress = services.progress(batch.id)
+    progress = services.progress(f.user(Role.SECRETARIAT), batch.id)
     assert (progress["done"], progress["failed"], progress["pending"]) == (3, 1, 0)
     assert progress["finished"] and progress["order_id"] == 7
     [failure] = progress["failures"]
@@ -44,10 +42,10 @@ def test_a_batch_issues_each_approved_nomination_once_and_lists_failures(app, cl
 
     # The Chairman approves the last one; the retry button issues it.
     with transaction():
-        pipeline.apply(waiting, "approve", officer)
+        f.fire(waiting, "approve", officer)
     response = client.post(f"/issuing/{batch.id}/retry")
     assert response.status_code == 302
-    progress = services.progress(batch.id)
+    progress = services.progress(officer, batch.id)
     assert (progress["done"], progress["failed"]) == (4, 0)
     assert memberships() == 4
 

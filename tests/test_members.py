@@ -108,7 +108,9 @@ def test_basis_shows_the_chairmans_order_when_the_membership_has_one(app, two_me
     from workflow.members.services import basis
     from workflow.orders import services as orders
 
-    assert basis(two_members.mine) is None  # issued outside any order
+    # Every membership rests on the order that approved it, from that order's date.
+    mine = basis(two_members.mine)
+    assert mine["number"] and mine["date"] == two_members.mine.started_on
     officer = f.user(Role.SECRETARIAT)
     nomination = f.nomination(State.RECOMMENDED)
     order = orders.record_order(officer, number="47", order_date=date(2026, 12, 20),

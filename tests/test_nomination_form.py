@@ -126,7 +126,7 @@ def test_a_file_refused_by_the_store_leaves_no_row(client, coordinator, monkeypa
     def second_fails(*args, **kwargs):
         calls["n"] += 1
         if calls["n"] == 2:
-            raise documents.DocumentRejected("refused")
+            raise documents.Refusal("refused")
         return real(*args, **kwargs)
 
     monkeypatch.setattr(documents, "store", second_fails)
@@ -154,8 +154,12 @@ def test_another_regions_duplicate_gets_the_message_without_a_link(client, coord
     other = f.nomination(State.FORWARDED, region_code="KZ-71", candidate=f.CandidateFactory(
         iin=IIN, birth_date=date(1985, 3, 15), region=f.region("KZ-71")))
     db.session.commit()
-    body = post(client, form_data(association.id)).get_data(as_text=True)
-    assert "in another region" in body
+    response = post(client, form_data(association.id))
+    body = response.get_data(as_text=True)
+    assert response.status_code == 422
+    # It says the person is known and where to ask — nothing of where, or in what state.
+    assert "already registered in Tizim" in body and "Secretariat" in body
+    assert "another region" not in body and other.reference_code not in body
     assert f"/nominations/{other.id}" not in body
 
 
@@ -206,7 +210,9 @@ def test_a_returned_nomination_is_corrected_and_forwarded_again(client, coordina
     nomination = f.nomination(State.RETURNED)
     db.session.commit()
     page = client.get(f"/nominations/{nomination.id}").get_data(as_text=True)
-    assert "Returned by the Secretariat" in page and "reason" in page  # the return's comment
+    # The Secretariat's comment and its reasons in words, never their codes.
+    assert "Returned by the Secretariat" in page and "Signed consent document" in page
+    assert "consent_document" not in page
     c = nomination.candidate
     data = form_data(association.id, iin=c.iin, birth_date=c.birth_date.isoformat(),
                      sex=c.sex, surname="Corrected", save_submit=None,
@@ -217,12 +223,15 @@ def test_a_returned_nomination_is_corrected_and_forwarded_again(client, coordina
     db.session.expire_all()
     assert nomination.candidate.surname == "Corrected"
     # Forwarding again needs a note of what was corrected.
-    act = {"action": "forward", "version": str(nomination.version), "comment": ""}
-    client.post(f"/nominations/{nomination.id}/actions", data=act)
+    url = f"/nominations/{nomination.id}/actions/forward_again"
+    act = {"version": str(nomination.version), "comment": ""}
+    refused = client.post(url, data=act)
+    assert refused.status_code == 422 and "This field is required" in refused.get_data(
+        as_text=True)
     db.session.expire_all()
     assert nomination.status == State.RETURNED
     act["comment"] = "Surname corrected; consent re-attached."
-    client.post(f"/nominations/{nomination.id}/actions", data=act)
+    assert client.post(url, data=act).status_code == 302
     db.session.expire_all()
     assert nomination.status == State.FORWARDED
     assert nomination.events[-1].comment == "Surname corrected; consent re-attached."
@@ -231,7 +240,7 @@ def test_a_returned_nomination_is_corrected_and_forwarded_again(client, coordina
 def test_withdrawal_needs_a_reason_and_a_confirmation(client, coordinator):
     nomination = f.nomination(State.SUBMITTED)
     db.session.commit()
-    url = f"/nominations/{nomination.id}/withdraw"
+    url = f"/nominations/{nomination.id}/actions/withdraw"
     client.post(url, data={"reason": "", "confirm": "y"})
     client.post(url, data={"reason": "The association recalled him."})
     db.session.expire_all()
@@ -248,10 +257,73 @@ def test_the_detail_page_offers_no_session_decisions(client, coordinator):
     db.session.commit()
     for n in (nomination, on_agenda):
         page = client.get(f"/nominations/{n.id}").get_data(as_text=True)
-        for action in ("schedule", "support", "decline_regionally", "defer"):
-            assert f'value="{action}"' not in page
-        response = client.post(f"/nominations/{n.id}/actions",
-                               data={"action": "schedule", "version": str(n.version)})
-        assert response.status_code == 302
+        for action in ("schedule", "support", "decline_regionally", "defer", "unschedule"):
+            assert f"/actions/{action}" not in page
+        response = client.post(f"/nominations/{n.id}/actions/schedule",
+                               data={"version": str(n.version)})
+        assert response.status_code == 422
+        assert "is done through a regional session" in response.get_data(as_text=True)
     db.session.expire_all()
     assert nomination.status == State.SUBMITTED
+
+
+def test_files_chosen_in_a_refused_form_are_kept_and_used_on_the_next_send(client, coordinator):
+    import re
+    from pathlib import Path
+
+    user, association = coordinator
+    refused = post(client, form_data(association.id, birth_date="1985-03-16"))  # disagrees
+    assert refused.status_code == 422
+    page = refused.get_data(as_text=True)
+    for name in ("decision.pdf", "consent.png", "cv.pdf"):
+        assert f"Already attached: {name}" in page
+    token = re.search(r'name="upload_token" type="hidden" value="([^"]+)"', page).group(1)
+    # The second send corrects the date and chooses no file at all: the kept ones are used.
+    again = post(client, form_data(association.id, upload_token=token, decision_file=None,
+                                   consent_file=None, cv_file=None))
+    assert again.status_code == 302, errors(again)
+    nomination = db.session.scalar(select(Nomination))
+    assert nomination.status == State.SUBMITTED
+    stored = db.session.scalars(select(Document).where(Document.nomination_id == nomination.id))
+    assert sorted(d.filename for d in stored) == ["consent.png", "cv.pdf", "decision.pdf"]
+    # Nothing is left pending once saved.
+    folder = Path(client.application.config["UPLOAD_DIR"]) / "pending" / str(user.id) / token
+    assert not folder.exists()
+
+
+def test_a_kept_file_can_be_replaced_and_is_only_the_users_own(client, coordinator, auth):
+    import re
+
+    _, association = coordinator
+    refused = post(client, form_data(association.id, justification=""))
+    token = re.search(r'name="upload_token" type="hidden" value="([^"]+)"',
+                      refused.get_data(as_text=True)).group(1)
+    again = post(client, form_data(association.id, upload_token=token,
+                                   cv_file=(io.BytesIO(PDF), "cv-new.pdf"), justification=""))
+    assert "Already attached: cv-new.pdf" in again.get_data(as_text=True)
+    # Another coordinator with the same token finds nothing kept.
+    auth.logout()
+    other = f.user(Role.COORDINATOR, "KZ-75")
+    db.session.commit()
+    auth.login(other)
+    client.post("/language", data={"lang": "en"})
+    theirs = post(client, form_data(association.id, upload_token=token, decision_file=None,
+                                    consent_file=None, cv_file=None))
+    assert theirs.status_code == 422
+    assert "Already attached" not in theirs.get_data(as_text=True)
+    assert "required to submit" in theirs.get_data(as_text=True)
+
+
+def test_a_request_over_the_size_limit_answers_with_the_form_and_says_why(app, client,
+                                                                         coordinator):
+    _, association = coordinator
+    limit = app.config["MAX_CONTENT_LENGTH"]
+    big = (io.BytesIO(b"%PDF-1.4\n" + b"0" * limit), "scan.pdf")
+    response = post(client, form_data(association.id, cv_file=big))
+    assert response.status_code == 413
+    page = response.get_data(as_text=True)
+    assert "at most 10 MB" in page
+    assert 'name="justification"' in page  # the form itself, ready to be filled again
+    # The limits the browser checks before sending (workflow/static/tizim.js).
+    assert f'data-max-file-bytes="{app.config["MAX_DOCUMENT_BYTES"]}"' in page
+    assert f'data-max-total-bytes="{limit}"' in page

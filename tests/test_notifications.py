@@ -1,6 +1,6 @@
 """Notifications: who hears of a transition, through which channel, once; the bell; settings."""
 
-from smtplib import SMTPServerDisconnected
+from smtplib import SMTPRecipientsRefused, SMTPServerDisconnected
 
 import pytest
 from sqlalchemy import func, select
@@ -11,13 +11,13 @@ from workflow.database import transaction
 from workflow.domain import Role, State
 from workflow.extensions import db
 from workflow.mail import sent
-from workflow.notifications import services
-from workflow.notifications.models import (
+from workflow.models import (
     DeliveryStatus,
     EmailDelivery,
     Notification,
     NotificationPreference,
 )
+from workflow.notifications import services
 from workflow.outbox import OutboxMessage
 
 
@@ -43,7 +43,7 @@ def test_forward_tells_the_secretariat_and_the_nominee_in_their_languages(app, p
     actor = people["almaty"]
     before = count(Notification), count(EmailDelivery, EmailDelivery.status == DeliveryStatus.SENT)
     with transaction():
-        pipeline.apply(nomination, "forward", actor)
+        pipeline.apply(nomination, "forward", actor, channel=pipeline.Channel.BUTTON)
     to = sorted(m["To"] for m in sent())
     assert to == sorted(["officer1@test.kz", "officer2@test.kz", nomination.candidate.email])
     officer_mail = next(m for m in sent() if m["To"] == "officer1@test.kz")
@@ -67,7 +67,7 @@ def test_coordinators_of_other_regions_hear_nothing(app, people):
         nomination = f.nomination(State.FORWARDED)
     sent().clear()
     with transaction():
-        pipeline.apply(nomination, "accept", people["officers"][0])
+        pipeline.apply(nomination, "accept", people["officers"][0], channel=pipeline.Channel.BUTTON)
     to = [m["To"] for m in sent()]
     assert "almaty@test.kz" in to and "astana@test.kz" not in to
     assert not any(t.startswith("officer") for t in to)  # "accept" tells coordinators only
@@ -84,7 +84,7 @@ def test_a_rolled_back_transition_writes_and_sends_nothing(app, people):
     before = (count(Notification), count(EmailDelivery), count(OutboxMessage))
     sent().clear()
     with pytest.raises(RuntimeError), transaction():
-        pipeline.apply(nomination, "accept", people["officers"][0])
+        pipeline.apply(nomination, "accept", people["officers"][0], channel=pipeline.Channel.BUTTON)
         raise RuntimeError("the rest of the service failed")
     assert sent() == []
     assert (count(Notification), count(EmailDelivery), count(OutboxMessage)) == before
@@ -101,7 +101,7 @@ def test_preferences_decide_the_channels(app, people):
         nomination = f.nomination(State.SUPPORTED)
     sent().clear()
     with transaction():
-        pipeline.apply(nomination, "forward", people["almaty"])
+        pipeline.apply(nomination, "forward", people["almaty"], channel=pipeline.Channel.BUTTON)
     assert [m["To"] for m in sent()] == [nomination.candidate.email]
     assert count(Notification, Notification.user_id == officer.id) == 1
     assert count(Notification, Notification.user_id == people["officers"][1].id) == 0
@@ -113,7 +113,7 @@ def test_a_delivery_is_sent_once_however_often_its_task_runs(app, people):
         nomination = f.nomination(State.FORWARDED)
     sent().clear()
     with transaction():
-        pipeline.apply(nomination, "accept", people["officers"][0])
+        pipeline.apply(nomination, "accept", people["officers"][0], channel=pipeline.Channel.BUTTON)
     delivery = db.session.scalar(select(EmailDelivery).order_by(EmailDelivery.id.desc()))
     task = app.extensions["celery"].tasks["tasks.notifications.send_email"]
     assert task.apply(kwargs={"delivery_id": delivery.id}).get() == "skipped"
@@ -138,7 +138,7 @@ def test_an_smtp_failure_keeps_the_delivery_for_a_retry(app, people, monkeypatch
 
     monkeypatch.setattr(services, "send", refuse)
     with transaction():
-        pipeline.apply(nomination, "accept", people["officers"][0])
+        pipeline.apply(nomination, "accept", people["officers"][0], channel=pipeline.Channel.BUTTON)
     delivery = db.session.scalar(select(EmailDelivery).order_by(EmailDelivery.id.desc()))
     # The failed try put the delivery back in the queue, with the reason, for the next try.
     assert delivery.status == DeliveryStatus.QUEUED
@@ -154,12 +154,40 @@ def test_an_smtp_failure_keeps_the_delivery_for_a_retry(app, people, monkeypatch
     assert delivery.key in keys and len(keys) == len(set(keys))
 
 
+@pytest.mark.parametrize("failure, final_status", [
+    (ConnectionRefusedError(111, "Connection refused"), DeliveryStatus.QUEUED),
+    (SMTPServerDisconnected("the server went away"), DeliveryStatus.QUEUED),
+    (SMTPRecipientsRefused({"almaty@test.kz": (450, b"mailbox busy")}), DeliveryStatus.QUEUED),
+    (SMTPRecipientsRefused({"almaty@test.kz": (550, b"no such user")}), DeliveryStatus.FAILED),
+])
+def test_only_a_refusal_for_good_fails_a_delivery_after_its_last_try(app, people, monkeypatch,
+                                                                     failure, final_status):
+    with transaction():
+        nomination = f.nomination(State.FORWARDED)
+    monkeypatch.setattr(services, "send", lambda message: None)  # the transition's own send
+    with transaction():
+        pipeline.apply(nomination, "accept", people["officers"][0], channel=pipeline.Channel.BUTTON)
+    delivery = db.session.scalar(select(EmailDelivery).order_by(EmailDelivery.id.desc()))
+
+    def fail(message):
+        raise failure
+
+    with transaction():  # as if its tries had not been made yet: queued again
+        delivery.status = DeliveryStatus.QUEUED
+    monkeypatch.setattr(services, "send", fail)
+    with pytest.raises(type(failure)):
+        services.send_delivery(delivery.id, final_attempt=True)
+    db.session.refresh(delivery)
+    # An unreachable server or a "try later" keeps it for the relay; a 5xx refusal ends it.
+    assert delivery.status == final_status
+
+
 def test_the_bell_counts_and_marks_read(app, client, auth, people):
     officer = people["officers"][0]
     with transaction():
         for state in (State.SUPPORTED, State.SUPPORTED):
             nomination = f.nomination(state)
-            pipeline.apply(nomination, "forward", people["almaty"])
+            pipeline.apply(nomination, "forward", people["almaty"], channel=pipeline.Channel.BUTTON)
     assert services.unread_count(officer) == 2
     auth.login(officer)
     page = client.get("/nominations/").get_data(as_text=True)
@@ -204,7 +232,7 @@ def test_the_nominee_learns_their_reference_code_on_submit(app, people):
         nomination = f.nomination(State.DRAFT)
     sent().clear()
     with transaction():
-        pipeline.apply(nomination, "submit", people["almaty"])
+        pipeline.apply(nomination, "submit", people["almaty"], channel=pipeline.Channel.BUTTON)
     [mail] = [m for m in sent() if m["To"] == nomination.candidate.email]
     text = mail.get_body(("plain",)).get_content()
     html = mail.get_body(("html",)).get_content()

@@ -14,21 +14,22 @@ from tests.conftest import postgres_database
 from workflow import create_app, pipeline
 from workflow.domain import EndGround, MembershipStatus, Role, Route, State
 from workflow.extensions import db
-from workflow.models import AuditEvent, Candidate, Membership, Nomination
+from workflow.models import AuditEvent, Candidate, ChairmanOrder, Membership, Nomination
 from workflow.orders import services
-from workflow.orders.models import ChairmanOrder
+from workflow.refusal import Refusal
 
 
 def recommended(n: int, officer, region_code: str = "KZ-75") -> list[int]:
     """``n`` nominations recommended by the Council, quickly: the Council route, one officer."""
     region = f.region(region_code)
     ids = []
+    bodies = f.walk_bodies()
     for _ in range(n):
         nom = Nomination(candidate=f.CandidateFactory(region=region), route=Route.COUNCIL,
                          region=region, nominating_body="Council decision No. 1")
         pipeline.enter(nom, officer)
-        pipeline.apply(nom, "put_on_council_agenda", officer)
-        pipeline.apply(nom, "recommend", officer)
+        f.fire(nom, "put_on_council_agenda", officer, bodies)
+        f.fire(nom, "recommend", officer, bodies)
         ids.append(nom.id)
     db.session.commit()
     return ids
@@ -53,8 +54,8 @@ def test_an_order_of_200_is_applied_in_one_transaction_and_issues_200_members(ap
     assert {m.order_id for m in rows} == {order.id}
     assert {m.started_on for m in rows} == {date(2026, 12, 20)}
     # The batch's task delivered again (a redelivery after a lost ack) issues nothing twice.
-    from workflow.issuing.models import IssuingBatch, IssuingItem
     from workflow.issuing.services import issue_items
+    from workflow.models import IssuingBatch, IssuingItem
 
     item_ids = list(db.session.scalars(select(IssuingItem.id).join(IssuingBatch)
                                        .where(IssuingBatch.order_id == order.id)))
@@ -69,10 +70,10 @@ def test_a_failure_at_item_150_changes_nothing(app):
     officer = f.user(Role.SECRETARIAT)
     ids = recommended(200, officer)
     # Item 150 was withdrawn meanwhile: it can no longer be approved.
-    pipeline.apply(ids[149], "withdraw", officer, comment="The association withdrew it.")
+    pipeline.apply(ids[149], "withdraw", officer, channel=pipeline.Channel.FORM, comment="The association withdrew it.")
     db.session.commit()
     events_before = db.session.scalar(select(func.count()).select_from(AuditEvent))
-    with pytest.raises(pipeline.TransitionError):
+    with pytest.raises(Refusal):
         services.record_order(officer, number="18", order_date=date(2026, 12, 20),
                               document=f.pdf(), decisions={i: "approve" for i in ids})
     db.session.expire_all()
@@ -89,8 +90,8 @@ def rotation_replacing(officer, membership) -> Nomination:
                      region=region, nominating_body="Council decision No. 7",
                      replaces_membership_id=membership.id)
     pipeline.enter(nom, officer)
-    pipeline.apply(nom, "put_on_council_agenda", officer)
-    pipeline.apply(nom, "recommend", officer)
+    f.fire(nom, "put_on_council_agenda", officer)
+    f.fire(nom, "recommend", officer)
     return nom
 
 
@@ -107,7 +108,11 @@ def test_an_approved_rotation_ends_the_replaced_membership_in_the_same_transacti
     assert ended.end_ground == EndGround.ROTATION
     assert ended.ended_on == date(2026, 12, 21)
     assert ended.end_document_id == order.document_id
-    assert "19" in ended.end_comment
+    end = db.session.scalar(select(AuditEvent).where(
+        AuditEvent.entity_type == "membership", AuditEvent.entity_id == ended.id,
+        AuditEvent.action == "end"))
+    assert (end.data["ground"], end.data["order_number"]) == ("rotation", "19")
+    assert end.data["successor_nomination_id"] == successor.id
 
 
 def test_a_rotation_whose_member_already_left_still_approves_the_successor(app):
@@ -132,9 +137,9 @@ def test_a_failed_order_leaves_the_replaced_membership_active(app):
     outgoing = f.membership()
     successor = rotation_replacing(officer, outgoing)
     later = recommended(1, officer)[0]
-    pipeline.apply(later, "withdraw", officer, comment="Withdrawn.")
+    pipeline.apply(later, "withdraw", officer, channel=pipeline.Channel.FORM, comment="Withdrawn.")
     db.session.commit()
-    with pytest.raises(pipeline.TransitionError):
+    with pytest.raises(Refusal):
         services.record_order(officer, number="20", order_date=date(2026, 12, 21),
                               document=f.pdf(), decisions={successor.id: "approve", later: "approve"})
     db.session.expire_all()
@@ -147,7 +152,7 @@ def test_an_order_number_is_used_once(app):
     ids = recommended(2, officer)
     services.record_order(officer, number="21", order_date=date(2026, 12, 1), document=f.pdf(),
                           decisions={ids[0]: "approve"})
-    with pytest.raises(services.OrderError):
+    with pytest.raises(Refusal):
         services.record_order(officer, number="21", order_date=date(2026, 12, 2),
                               document=f.pdf(), decisions={ids[1]: "approve"})
 
@@ -159,7 +164,7 @@ def test_the_order_page_records_applies_and_issues(app, client, auth):
     page = client.get("/orders/new")
     assert page.status_code == 200
     response = client.post("/orders/new", data={
-        "number": "22", "order_date": "2026-12-22", "document": f.pdf("order.pdf"),
+        "number": "22", "order_date": "2026-11-22", "document": f.pdf("order.pdf"),
         "items-0-nomination_id": ids[0], "items-0-decision": "approve",
         "items-1-nomination_id": ids[1], "items-1-decision": "reject"},
         content_type="multipart/form-data")
@@ -170,6 +175,54 @@ def test_the_order_page_records_applies_and_issues(app, client, auth):
     assert db.session.get(Nomination, ids[1]).status == State.REJECTED
     detail = client.get(response.headers["Location"]).get_data(as_text=True)
     assert member.member_number in detail
+
+
+def test_an_order_dated_before_the_recommending_meeting_is_refused(app):
+    from flask_babel import force_locale
+
+    officer = f.user(Role.SECRETARIAT)
+    early = recommended(1, officer)[0]  # the Council of 1 December 2025
+    nom = Nomination(candidate=f.CandidateFactory(region=f.region("KZ-75")), route=Route.COUNCIL,
+                     region=f.region("KZ-75"), nominating_body="Council decision No. 2")
+    pipeline.enter(nom, officer)
+    march = f.walk_bodies(meeting_date=date(2026, 3, 10))
+    f.fire(nom, "put_on_council_agenda", officer, march)
+    f.fire(nom, "recommend", officer, march)
+    db.session.commit()
+    events = db.session.scalar(select(func.count()).select_from(AuditEvent))
+    with force_locale("en"), pytest.raises(Refusal, match="March 10, 2026") as refused:
+        services.record_order(officer, number="30", order_date=date(2026, 3, 9),
+                              document=f.pdf(), decisions={early: "approve", nom.id: "approve"})
+    assert (refused.value.field, refused.value.code) == ("order_date", "too_early")
+    db.session.expire_all()
+    assert db.session.get(Nomination, nom.id).status == State.RECOMMENDED
+    assert db.session.scalar(select(func.count()).select_from(AuditEvent)) == events
+    # On the meeting's own day the order holds.
+    services.record_order(officer, number="30", order_date=date(2026, 3, 10), document=f.pdf(),
+                          decisions={early: "approve", nom.id: "reject"})
+    assert db.session.get(Nomination, nom.id).status == State.REJECTED
+
+
+@pytest.mark.parametrize(("lang", "words"), [("kk", "ж. 10 наурыз отырысынан"), ("ru", "заседания Совета 10 марта 2026")])
+def test_the_order_form_names_the_meeting_date(app, client, auth, lang, words):
+    officer = f.user(Role.SECRETARIAT)
+    nom = Nomination(candidate=f.CandidateFactory(region=f.region("KZ-75")), route=Route.COUNCIL,
+                     region=f.region("KZ-75"), nominating_body="Council decision No. 2")
+    pipeline.enter(nom, officer)
+    march = f.walk_bodies(meeting_date=date(2026, 3, 10))
+    f.fire(nom, "put_on_council_agenda", officer, march)
+    f.fire(nom, "recommend", officer, march)
+    auth.login(officer)
+    client.post("/language", data={"lang": lang})
+    response = client.post("/orders/new", data={
+        "number": "31", "order_date": "2026-03-01", "document": f.pdf("order.pdf"),
+        "items-0-nomination_id": nom.id, "items-0-decision": "approve"},
+        content_type="multipart/form-data")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200 and "invalid-feedback" in page
+    assert words in page
+    db.session.expire_all()
+    assert db.session.get(Nomination, nom.id).status == State.RECOMMENDED
 
 
 # --- Two orders applied at once on PostgreSQL: member numbers stay unique. ------------------

@@ -1,9 +1,10 @@
 """The processes of docker-compose.yml, started as compose starts them, come up and answer.
 
 The web (gunicorn), the Celery worker and beat run with the commands written in
-docker-compose.yml (only the address, the schedule file and the executables' directory are
-local), against a fresh PostgreSQL database migrated by the compose `migrate` command and a
-dedicated Redis database.
+docker-compose.yml and the settings of compose.env.example (only the address, the schedule file,
+the executables' directory and the services' addresses are local), against a fresh PostgreSQL
+database migrated by the compose `migrate` command and a dedicated Redis database; the web's
+compose health check (/readyz) passes.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from pathlib import Path
 import pytest
 import redis
 import yaml
+from dotenv import dotenv_values
 
 from tests.conftest import postgres_database, reachable, unavailable
 from tests.livekit import SECRET, free_port, wait_for
@@ -46,10 +48,13 @@ def test_web_worker_and_beat_start_as_compose_starts_them(tmp_path):
     redis.Redis.from_url(REDIS_PROCESSES).flushdb()
     with postgres_database() as database_url:
         env = dict(os.environ)
-        env.update({k: str(v) for k, v in services["web"]["environment"].items()})
+        env.update({k: v or "" for k, v in dotenv_values(ROOT / "compose.env.example").items()})
+        seal = tmp_path / "seal.p12"  # the start only checks that the seal is a file
+        seal.touch()
         env.update({"SECRET_KEY": SECRET, "DATABASE_URL": database_url,
                     "REDIS_URL": REDIS_PROCESSES, "RATELIMIT_STORAGE_URI": "memory://",
-                    "MAIL_SERVER": "127.0.0.1", "SESSION_COOKIE_SECURE": "0"})
+                    "MAIL_SERVER": "127.0.0.1", "SESSION_COOKIE_SECURE": "0",
+                    "SEAL_PKCS12_PATH": str(seal)})
         migrate = subprocess.run(local(services["migrate"]["command"], 0, tmp_path), cwd=ROOT,
                                  env=env, capture_output=True, text=True, timeout=120)
         assert migrate.returncode == 0, migrate.stderr[-2000:]
@@ -80,6 +85,13 @@ def test_web_worker_and_beat_start_as_compose_starts_them(tmp_path):
                                    "--timeout", "5"], cwd=ROOT, env=env, capture_output=True,
                                   text=True, timeout=60)
             assert ping.returncode == 0 and "pong" in ping.stdout, ping.stdout + ping.stderr
+            # The compose health check itself, run here: /readyz says ready once the worker
+            # has been seen.
+            check = services["web"]["healthcheck"]["test"]
+            probe = [str(BIN / "python"), "-c",
+                     check[3].replace("127.0.0.1:8000", f"127.0.0.1:{port}")]
+            wait_for(lambda: subprocess.run(probe, capture_output=True, timeout=10).returncode
+                     == 0, 60, "the compose health check to pass", every=0.5)
             wait_for(lambda: b"beat schedule: relay-outbox" in logs["beat"].read_bytes(), 60,
                      "beat to log its schedule", every=0.3)
             beat_log = logs["beat"].read_text()

@@ -147,3 +147,39 @@ def test_acknowledgement_waits_for_submission(client, auth, app):
     response = client.get(f"/nominations/{draft.id}/acknowledgement.pdf")
     assert response.status_code == 302
     assert response.headers["Location"].endswith(f"/nominations/{draft.id}")
+
+
+def test_a_member_sees_the_date_of_the_order_everywhere_not_the_day_it_was_typed_in(
+        app, client, auth):
+    """The order's date is the date its memberships start: /status, the member's page and the
+    certificate's facts say that one date, whenever Tizim recorded the order or issued it."""
+    from flask_babel import format_date
+
+    from workflow.models import ChairmanOrder, PaperKind
+    from workflow.papers.content import facts
+
+    membership = f.membership(candidate=f.CandidateFactory(birth_date=date(1985, 3, 15)))
+    order = db.session.get(ChairmanOrder, membership.order_id)
+    db.session.commit()
+    assert membership.started_on == order.order_date != date.today()
+    with app.test_request_context():
+        from flask_babel import force_locale
+
+        with force_locale("en"):
+            said, short = format_date(order.order_date, "long"), format_date(order.order_date)
+    page = check(client, membership.nomination.reference_code, date(1985, 3, 15))
+    assert f"Since {said}" in page.get_data(as_text=True)
+    assert facts(PaperKind.CERTIFICATE, membership)["started_on"] == order.order_date.isoformat()
+    auth.login(f.user(Role.SECRETARIAT))
+    member_page = client.get(f"/register/{membership.id}").get_data(as_text=True)
+    assert f"Member since</dt><dd class=\"col-sm-8\">{short}</dd>" in member_page
+
+
+def test_the_start_page_says_what_tizim_is_with_the_login_and_the_status_check(client):
+    page = client.get("/")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert "the register of members and nominations" in html
+    assert 'action="/auth/login"' in html and 'name="password"' in html
+    assert 'action="/status"' in html and 'name="code"' in html and 'name="birth_date"' in html
+    assert "Please log in" not in html

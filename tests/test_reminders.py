@@ -9,8 +9,7 @@ from workflow.database import transaction
 from workflow.domain import Role, State
 from workflow.extensions import db
 from workflow.mail import sent
-from workflow.models import Nomination, Region, utcnow
-from workflow.notifications.models import EmailDelivery, Notification
+from workflow.models import EmailDelivery, Nomination, Notification, Region, utcnow
 from workflow.notifications.reminders import send_reminders, send_weekly_digest, upcoming_sessions
 
 

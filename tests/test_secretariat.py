@@ -3,6 +3,7 @@ reasons, other routes entered with their decision, and who may reach any of it."
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 
 import pytest
@@ -10,7 +11,7 @@ from sqlalchemy import select
 
 from tests import factories as f
 from workflow import create_app
-from workflow.domain import DocumentKind, Role, Route, State
+from workflow.domain import RETURN_REASON_LABELS, DocumentKind, Role, Route, State
 from workflow.extensions import db
 from workflow.models import AuditEvent, Document, Nomination, utcnow
 from workflow.permissions import PERMISSIONS
@@ -29,7 +30,7 @@ def test_the_overview_counts_by_state_and_region_and_marks_the_overdue(app):
     slow.status_changed_at = utcnow() - timedelta(days=4)   # Astana expects 3
     db.session.commit()
 
-    o = services.overview()
+    o = services.overview(f.user(Role.SECRETARIAT))
     funnel = dict(o.funnel)
     assert funnel[State.FORWARDED] == 2 and funnel[State.UNDER_REVIEW] == 1
     rows = {r.region.iso_code: r for r in o.regions}
@@ -107,18 +108,22 @@ def test_accept_then_return_with_structured_reasons_the_coordinator_sees(app, cl
     nom = f.nomination(State.FORWARDED)
     db.session.commit()
     auth.login(f.user(Role.SECRETARIAT))
-    client.post(f"/secretariat/nominations/{nom.id}/accept", data={"version": nom.version})
+    client.post(f"/secretariat/nominations/{nom.id}/actions/accept",
+                data={"version": nom.version})
     db.session.expire_all()
     nom = db.session.get(Nomination, nom.id)
     assert nom.status == State.UNDER_REVIEW
 
-    refused = client.post(f"/secretariat/nominations/{nom.id}/return",
+    refused = client.post(f"/secretariat/nominations/{nom.id}/actions/return",
                           data={"version": nom.version, "comment": "No reasons chosen"})
-    assert refused.status_code == 302
+    # The review page again, the typed comment kept, the missing reason said by its field.
+    assert refused.status_code == 422
+    assert "No reasons chosen" in refused.get_data(as_text=True)
+    assert "Choose at least one reason." in refused.get_data(as_text=True)
     db.session.expire_all()
     assert db.session.get(Nomination, nom.id).status == State.UNDER_REVIEW
 
-    client.post(f"/secretariat/nominations/{nom.id}/return", data={
+    client.post(f"/secretariat/nominations/{nom.id}/actions/return", data={
         "version": nom.version, "reasons": ["cv_document", "consent"],
         "comment": "Attach the CV and the signed consent."})
     db.session.expire_all()
@@ -130,6 +135,38 @@ def test_accept_then_return_with_structured_reasons_the_coordinator_sees(app, cl
     auth.login(f.user(Role.COORDINATOR, "KZ-75"))
     page = client.get(f"/nominations/{nom.id}").get_data(as_text=True)
     assert "Curriculum vitae" in page and "Attach the CV" in page
+
+
+def test_one_return_reason_is_enough_for_the_browser(app, client, auth, english):
+    """No reason checkbox carries ``required``: a browser would then ask for all of them."""
+    nom = f.nomination(State.UNDER_REVIEW)
+    db.session.commit()
+    auth.login(f.user(Role.SECRETARIAT))
+    page = client.get(f"/secretariat/nominations/{nom.id}").get_data(as_text=True)
+    boxes = re.findall(r'<input[^>]*name="reasons"[^>]*>', page)
+    assert len(boxes) == len(RETURN_REASON_LABELS)
+    assert not [box for box in boxes if "required" in box]
+    # One reason is enough for the server too.
+    client.post(f"/secretariat/nominations/{nom.id}/actions/return", data={
+        "version": nom.version, "reasons": ["cv_document"]})
+    db.session.expire_all()
+    assert db.session.get(Nomination, nom.id).status == State.RETURNED
+
+
+def test_the_coordinator_reads_the_return_reasons_in_words_everywhere(app, client, auth,
+                                                                      english):
+    nom = f.nomination(State.UNDER_REVIEW, region_code="KZ-75")
+    db.session.commit()
+    auth.login(f.user(Role.SECRETARIAT))
+    client.post(f"/secretariat/nominations/{nom.id}/actions/return", data={
+        "version": nom.version, "reasons": ["cv_document", "consent_document"]})
+    auth.logout()
+    auth.login(f.user(Role.COORDINATOR, "KZ-75"))
+    for path in ("/", f"/nominations/{nom.id}"):
+        page = client.get(path).get_data(as_text=True)
+        assert str(RETURN_REASON_LABELS["cv_document"]) in page, path
+        assert str(RETURN_REASON_LABELS["consent_document"]) in page, path
+        assert "cv_document" not in page and "reasons" not in page, path
 
 
 def entry(route: str, **over) -> dict:
@@ -159,8 +196,8 @@ def test_enter_on_the_council_route_with_its_decision(app, client, auth):
 
 @pytest.mark.parametrize(("change", "error"), [
     ({"decision": None}, "Attach the decision."),
-    ({"sex": "male"}, "The IIN gives the other sex."),
-    ({"birth_date": "1985-03-16"}, "another date of birth"),
+    ({"sex": "male"}, "The sex does not agree with the IIN."),
+    ({"birth_date": "1985-03-16"}, "The date of birth does not agree with the IIN."),
     ({"iin": "850315400016"}, "check digit"),
     ({"citizenship": "RU"}, "Only citizens of Kazakhstan"),
     ({"route": "association"}, "Choose the association"),
@@ -174,7 +211,7 @@ def test_the_entry_form_refuses_what_is_wrong(app, client, auth, english, change
         del data["decision"]
     response = client.post("/secretariat/nominations/new", data=data,
                            content_type="multipart/form-data")
-    assert response.status_code == 200
+    assert response.status_code == 422
     assert error in response.get_data(as_text=True)
     assert db.session.scalar(select(Nomination)) is None
 
@@ -196,7 +233,8 @@ def test_enter_refuses_someone_already_a_member(app, client, auth, english):
     response = client.post("/secretariat/nominations/new", content_type="multipart/form-data",
                            data=entry("council", iin=c.iin, birth_date=c.birth_date.isoformat(),
                                       sex=c.sex), follow_redirects=True)
-    assert "already nominated or a member" in response.get_data(as_text=True)
+    assert f"already a member of the Assembly ({member.member_number})" in response.get_data(
+        as_text=True)
 
 
 # --- Who may reach the Secretariat's pages. -------------------------------------------------
@@ -222,7 +260,8 @@ def test_a_coordinator_reaches_no_secretariat_route(app, client, auth):
     meeting = f.council_meeting()
     auth.login(f.user(Role.COORDINATOR, "KZ-75"))
     ids = {"nomination_id": nom.id, "membership_id": member.id, "meeting_id": meeting.id,
-           "order_id": 1, "batch_id": 1, "state": "forwarded", "fmt": "csv"}
+           "order_id": 1, "batch_id": 1, "state": "forwarded", "fmt": "csv", "action": "accept",
+           "candidate_id": nom.candidate_id, "record_id": 1}
     reached = []
     for rule in SECRETARIAT_RULES:
         with _app.test_request_context():
@@ -247,8 +286,9 @@ def test_the_overview_query_count_does_not_grow_with_the_items(app):
             seen.append(1)
 
         event.listen(db.engine, "before_cursor_execute", record)
+        officer = f.user(Role.SECRETARIAT)
         try:
-            o = services.overview()
+            o = services.overview(officer)
             for items in o.queues.values():  # what the template touches
                 for n in items:
                     _ = (n.candidate.full_name, n.region.name, services.is_overdue(n))
@@ -281,3 +321,18 @@ def test_a_long_queue_pages_on(app, client, auth, monkeypatch):
     more = re.search(r'href="(/secretariat/queues/under_review\?[^"]+)"', first)
     second = client.get(more.group(1).replace("&amp;", "&")).get_data(as_text=True)
     assert noms[2].reference_code in second and noms[0].reference_code not in second
+
+
+def test_the_bell_is_on_the_review_page_whatever_happens_there(app, client, auth, english):
+    nom = f.nomination(State.UNDER_REVIEW)
+    db.session.commit()
+    auth.login(f.user(Role.SECRETARIAT))
+    bell = 'href="/notifications/"'
+    assert bell in client.get(f"/secretariat/nominations/{nom.id}").get_data(as_text=True)
+    refused = client.post(f"/secretariat/nominations/{nom.id}/actions/return",
+                          data={"version": nom.version})
+    assert refused.status_code == 422
+    assert bell in refused.get_data(as_text=True)
+    stale = client.post(f"/secretariat/nominations/{nom.id}/actions/return",
+                        data={"version": nom.version - 1, "reasons": ["cv_document"]})
+    assert bell in stale.get_data(as_text=True)

@@ -3,7 +3,7 @@
 import logging
 
 from celery import Celery, Task
-from celery.signals import beat_init
+from celery.signals import beat_init, heartbeat_sent
 from flask import Flask
 
 log = logging.getLogger("celery.beat")
@@ -23,6 +23,15 @@ def celery_init_app(app: Flask) -> Celery:
     # Task modules live in the top-level tasks/ package.
     celery_app.autodiscover_tasks(["tasks"], related_name=None, force=True)
     app.extensions["celery"] = celery_app
+
+    def worker_seen(sender, **_) -> None:
+        from workflow.health import record_worker_seen
+
+        record_worker_seen(app, sender.eventer.hostname)
+
+    # Celery's own heartbeat (every 2 s in a worker) tells /readyz a worker is alive. One
+    # receiver per process: the first app built in it (the worker builds one, from wsgi.py).
+    heartbeat_sent.connect(worker_seen, weak=False, dispatch_uid="tizim-worker-seen")
     return celery_app
 
 

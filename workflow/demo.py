@@ -1,33 +1,44 @@
 """Demo data: regions, associations, users of every role, nominations in every state.
 
-Every nomination reaches its state through the pipeline's own actions, so every history
-shown is one the pipeline allows.
+Every nomination reaches its state through the pipeline's own actions, each fired through
+its own channel with its data (``workflow.journeys``), so every history shown is one the
+pipeline allows and every agenda, decision, order and membership is written by the pipeline.
 """
 
 from __future__ import annotations
 
-import io
 import random
 from dataclasses import dataclass
 from datetime import date, timedelta
 
 from sqlalchemy import func, select
-from werkzeug.datastructures import FileStorage
 
 from workflow import pipeline
 from workflow.auth.services import create_user
 from workflow.database import transaction
 from workflow.documents.services import store
-from workflow.domain import AssociationKind, AssociationLevel, ConsentForm, Role, Route, State
+from workflow.domain import (
+    AssociationKind,
+    AssociationLevel,
+    ConsentForm,
+    DocumentKind,
+    Role,
+    Route,
+    State,
+)
 from workflow.extensions import db
 from workflow.iin import make_iin
-from workflow.members.services import issue_membership_in_transaction
-from workflow.models import Association, Candidate, Nomination, Region, User
+from workflow.journeys import Bodies, upload, walk
+from workflow.models import (
+    Association,
+    Candidate,
+    Nomination,
+    Region,
+    SessionStatus,
+    User,
+    utcnow,
+)
 from workflow.regions import load_regions
-from workflow.sessions.models import Outcome, RegionalSession, SessionItem, SessionStatus
-
-# The smallest valid PDF: demo nominations carry their three documents as placeholders.
-DEMO_PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 DEMO_PASSWORD = "tizim-demo-2026"  # noqa: S105 - printed for the demo, never used in production
 # The one demo member who can log in; the other demo members get an invitation e-mail.
@@ -68,26 +79,6 @@ SPREAD = {
     State.COUNCIL_AGENDA: 4, State.RECOMMENDED: 4, State.COUNCIL_DECLINED: 2, State.APPROVED: 3,
     State.REJECTED: 2, State.WITHDRAWN: 3, State.MEMBER: 8,
 }
-
-COMMENTS = {
-    "return": "Не приложено письменное согласие на обработку персональных данных.",
-    "withdraw": "Ассоциация отозвала кандидатуру.",
-}
-
-
-def demo_protocol(session: RegionalSession):
-    """A one-page PDF standing for the signed protocol of a demo session."""
-    from fpdf import FPDF
-
-    from workflow.domain import DocumentKind
-
-    pdf = FPDF()
-    pdf.add_page()
-    pdf.set_font("Helvetica", size=14)
-    pdf.cell(0, 10, f"Protocol of regional session {session.number} (demo)")
-    data = bytes(pdf.output())
-    return store(FileStorage(io.BytesIO(data), f"protocol-{session.id}.pdf"),
-                 DocumentKind.PROTOCOL, region_id=session.region_id)
 
 
 @dataclass
@@ -133,30 +124,24 @@ def load(seed: int = 2026) -> list[Login]:
             coordinators[region.id] = db.session.scalar(select(User).where(User.email == email))
         secretariat = db.session.scalar(select(User).where(User.role == Role.SECRETARIAT))
 
-        sessions: dict[tuple[int, bool], RegionalSession] = {}
+        today = date.today()
+        # What was decided was decided at past sittings; what waits, waits for coming ones.
+        past = Bodies(session_date=today - timedelta(days=30),
+                      meeting_date=today - timedelta(days=10),
+                      order_date=today - timedelta(days=3), order_number=f"{today.year}-15")
+        coming = Bodies(session_date=today + timedelta(days=21),
+                        meeting_date=today + timedelta(days=12))
 
-        def session_for(region, closed: bool) -> RegionalSession:
-            """One past, closed session per region for decided nominations; one upcoming."""
-            key = (region.id, closed)
-            if key not in sessions:
-                held = date.today() + timedelta(days=-30 if closed else 21)
-                sessions[key] = RegionalSession(
-                    region=region, number=f"{held.year}/{1 if closed else 2}", held_on=held,
-                    place="Үкімет үйі, мәжіліс залы", members_total=45,
-                    quorum=region.session_quorum, majority=region.session_majority,
-                    members_present=38 if closed else None,
-                    status=SessionStatus.CLOSED if closed else SessionStatus.PLANNED,
-                )
-                db.session.add(sessions[key])
-                db.session.flush()
-                if closed:
-                    sessions[key].protocol_document_id = demo_protocol(sessions[key]).id
-            return sessions[key]
+        def actors(transition, nomination):
+            if Role.COORDINATOR in transition.who:
+                return coordinators[nomination.region_id]
+            if Role.SECRETARIAT in transition.who:
+                return secretariat
+            return pipeline.SYSTEM
 
         associations = list(db.session.scalars(select(Association)))
         serial = 1000
         n = 0
-        by_state: dict[State, list[Nomination]] = {}
         for state, count in SPREAD.items():
             for _ in range(count):
                 region = regions[n % len(regions)]
@@ -172,7 +157,7 @@ def load(seed: int = 2026) -> list[Login]:
                     birth_date=born, sex=person[3], citizenship="KZ", ethnicity=person[4],
                     region=region, occupation="Председатель этнокультурного центра",
                     position="Председатель", phone="+7 701 000 00 00",
-                    email=f"nominee{n}@example.kz", consent_given_on=date.today(),
+                    email=f"nominee{n}@example.kz", consent_given_on=today,
                     consent_form=ConsentForm.WRITTEN,
                     consent_scope="Сбор, хранение и передача в Секретариат АНК на срок членства",
                 )
@@ -190,32 +175,11 @@ def load(seed: int = 2026) -> list[Login]:
                                 role=Role.MEMBER, password=DEMO_PASSWORD)
                     logins.append(Login(Role.MEMBER, DEMO_MEMBER_EMAIL, region.iso_code))
                 pipeline.enter(nomination, coordinators[region.id])
-                path = pipeline.path_to(state)
-                if "submit" in path:
+                if "submit" in pipeline.path_to(state):
                     for kind in pipeline.REQUIRED_DOCUMENTS:
-                        store(FileStorage(io.BytesIO(DEMO_PDF), filename=f"{kind}.pdf"), kind,
-                              nomination_id=nomination.id, region_id=region.id)
-                session = (session_for(region, closed=state != State.ON_AGENDA)
-                           if "schedule" in path else None)
-                for action in path:
-                    if action in ("approve", "issue_membership"):
-                        break  # the Chairman's order below approves them
-                    data = {}
-                    if action == "schedule":
-                        data = {"session_id": session.id}
-                        item = SessionItem(session=session, nomination=nomination,
-                                           position=len(session.items) + 1)
-                        db.session.add(item)
-                    elif action in {o.value for o in Outcome}:
-                        data = {"session_id": session.id}
-                        item.outcome = action
-                        item.votes_for, item.votes_against, item.votes_abstain = (
-                            (30, 5, 3) if action == Outcome.SUPPORT else (10, 25, 3))
-                    who = pipeline.BY_ACTION[action].who
-                    actor = coordinators[region.id] if Role.COORDINATOR in who else secretariat
-                    pipeline.apply(nomination, action, actor, comment=COMMENTS.get(action, ""),
-                                   data=data)
-                by_state.setdefault(state, []).append(nomination)
+                        store(upload(f"{kind}.pdf"), kind, nomination_id=nomination.id)
+                waiting = state in (State.ON_AGENDA, State.COUNCIL_AGENDA)
+                walk(nomination, state, actors, coming if waiting else past)
                 # Some have waited a while, so the Secretariat's home shows ages and overdue;
                 # the whole history moves back, so it still reads in order.
                 if state not in (State.APPROVED, State.MEMBER):
@@ -223,35 +187,21 @@ def load(seed: int = 2026) -> list[Login]:
                     nomination.status_changed_at -= age
                     for event in nomination.events:
                         event.created_at -= age
-        secretariat_work(secretariat, by_state)
+        sittings_held(past, secretariat)
     return logins
 
 
-def secretariat_work(secretariat: User, by_state: dict[State, list[Nomination]]) -> None:
-    """A planned Council meeting holding the agenda, and an applied Chairman's order as the
-    basis of the demo members."""
-    from workflow.council.models import CouncilAgendaItem, CouncilMeeting
-    from workflow.orders.models import ChairmanOrder, ChairmanOrderItem, OrderDecision
-    from workflow.orders.services import apply_order_in_transaction
-
-    today = date.today()
-    meeting = CouncilMeeting(meeting_date=today + timedelta(days=12), members_total=45,
-                             title="Заседание Совета АНК", created_by_id=secretariat.id)
-    meeting.items = [CouncilAgendaItem(nomination_id=n.id)
-                     for n in by_state.get(State.COUNCIL_AGENDA, [])]
-    db.session.add(meeting)
-
-    def upload(name: str) -> FileStorage:
-        return FileStorage(io.BytesIO(DEMO_PDF), filename=name)
-
-    document = store(upload("order-demo.pdf"), "order", uploaded_by_id=secretariat.id)
-    order = ChairmanOrder(number=f"{today.year}-15", order_date=today - timedelta(days=3),
-                          document_id=document.id, created_by_id=secretariat.id)
-    approved = by_state.get(State.MEMBER, []) + by_state.get(State.APPROVED, [])
-    order.items = [ChairmanOrderItem(nomination_id=n.id, decision=OrderDecision.APPROVE)
-                   for n in approved]
-    db.session.add(order)
-    db.session.flush()
-    apply_order_in_transaction(order, secretariat)
-    for nomination in by_state.get(State.MEMBER, []):
-        issue_membership_in_transaction(nomination.id)
+def sittings_held(past: Bodies, secretariat: User) -> None:
+    """The past sittings took place: each session's attendance, protocol and closing; the
+    Council meeting's attendance and record."""
+    for session in past.sessions.values():
+        session.members_present = session.members_total
+        session.status = SessionStatus.CLOSED
+        session.closed_at = utcnow()
+        session.protocol_document_id = store(upload(f"protocol-{session.id}.pdf"),
+                                             DocumentKind.PROTOCOL,
+                                             region_id=session.region_id).id
+    if past.meeting is not None:
+        past.meeting.present = past.meeting.members_total
+        past.meeting.recorded_at = utcnow()
+        past.meeting.recorded_by_id = secretariat.id

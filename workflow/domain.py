@@ -1,5 +1,6 @@
 """The domain's fixed vocabularies: roles, routes, states, grounds. Labels live in the catalogs."""
 
+from dataclasses import dataclass
 from enum import StrEnum
 
 from flask_babel import lazy_gettext as _l
@@ -15,6 +16,18 @@ class Role(StrEnum):
 
 
 LOGIN_ROLES = (Role.COORDINATOR, Role.SECRETARIAT, Role.MEMBER, Role.ADMIN)
+
+
+@dataclass(frozen=True)
+class SystemActor:
+    """Tizim itself, as the actor of work done by tasks (issuing memberships)."""
+
+    id: None = None
+    role: str = Role.SYSTEM
+    region_id: None = None
+
+
+SYSTEM = SystemActor()
 
 ROLE_LABELS = {
     Role.COORDINATOR: _l("Regional coordinator"),
@@ -127,6 +140,10 @@ class MembershipStatus(StrEnum):
     ENDED = "ended"
 
 
+MEMBERSHIP_STATUS_LABELS = {MembershipStatus.ACTIVE: _l("Active"),
+                            MembershipStatus.ENDED: _l("Ended")}
+
+
 class EndGround(StrEnum):
     """Grounds for leaving the Assembly, Law No. 70-IV Art. 17: a fixed list."""
 
@@ -172,6 +189,7 @@ class DocumentKind(StrEnum):
     CV = "cv"
     PROTOCOL = "protocol"  # a session's or meeting's protocol
     ORDER = "order"  # the Chairman's order
+    WITHDRAWAL = "withdrawal"  # the candidate's signed withdrawal of consent (Law No. 94-V)
     OTHER = "other"
 
 
@@ -181,6 +199,7 @@ DOCUMENT_KIND_LABELS = {
     DocumentKind.CV: _l("Curriculum vitae"),
     DocumentKind.PROTOCOL: _l("Protocol"),
     DocumentKind.ORDER: _l("Order"),
+    DocumentKind.WITHDRAWAL: _l("Withdrawal of consent to personal data processing"),
     DocumentKind.OTHER: _l("Other document"),
 }
 
@@ -198,4 +217,26 @@ RETURN_REASON_LABELS = {
     "other": _l("Other (see the comment)"),
 }
 
+# Why a participant of a session or a Council meeting is recused from one item (a conflict of
+# interest): fixed codes, kept with the agenda item and in its decision's data.
+RECUSAL_REASON_LABELS = {
+    "candidate": _l("The candidate themself"),
+    "relative": _l("A relative of the candidate"),
+    "association_head": _l("Head of the nominating association"),
+    "other": _l("Other conflict of interest"),
+}
+
 LANGUAGE_LABELS = {"kk": "Қазақша", "ru": "Русский", "en": "English"}
+
+
+# Quotation marks of every kind people type around a name («…», "…", “…”, „…“, '…').
+_QUOTES = str.maketrans("", "", "«»\"“”„‟'‘’‚`")
+
+
+def name_key(name: str) -> str:
+    """An association's name as Tizim compares it for duplicates: without quotation marks,
+    case, ё/е differences or runs of spaces and dashes. «Возрождение» and "возрождение " are the
+    same association; the name itself is kept as typed."""
+    text = (name or "").translate(_QUOTES).casefold().replace("ё", "е")
+    text = text.replace("–", "-").replace("—", "-")
+    return " ".join(text.replace(" - ", "-").split())

@@ -14,6 +14,11 @@ WEIGHTS_FIRST = tuple(range(1, 12))
 WEIGHTS_SECOND = (3, 4, 5, 6, 7, 8, 9, 10, 11, 1, 2)
 CENTURIES = {1: 1800, 2: 1800, 3: 1900, 4: 1900, 5: 2000, 6: 2000}
 _TWELVE_DIGITS = re.compile(r"\d{12}")
+# Twelve digits as people and browsers write them: grouped by spaces, dashes, underscores or
+# "+", or percent-encoded separators (an address in an access log: "850315%20400015").
+_SEPARATOR = r"(?:[\s\-\u2010-\u2015_+]|%[0-9A-Fa-f]{2})"
+_IIN_LIKE = re.compile(
+    rf"(?:(?<!\d)|(?<=%[0-9A-Fa-f]{{2}}))\d(?:{_SEPARATOR}{{0,3}}\d){{11}}(?!\d)")
 
 
 class InvalidIIN(ValueError):
@@ -100,9 +105,15 @@ def mask(value: str | None) -> str:
     return "••••••••" + value[-4:]
 
 
+def looks_like_iin(text: str | None) -> bool:
+    """Whether ``text`` holds twelve digits, however grouped: what a search box must not send."""
+    return bool(text) and _IIN_LIKE.search(text) is not None
+
+
 def redact(text: str) -> str:
-    """Replace every run of twelve digits in free text (log lines, messages)."""
-    return re.sub(r"(?<!\d)\d{12}(?!\d)", "[IIN]", text)
+    """Replace every twelve digits in free text (log lines, comments in e-mails), also when
+    they are written in groups ("850315 400015", "8503-1540-0015")."""
+    return _IIN_LIKE.sub("[IIN]", text)
 
 
 def make_iin(birth_date: date, sex: str, serial: int) -> str | None:

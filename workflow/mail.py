@@ -7,8 +7,8 @@ outbox in workflow.notifications does that for pipeline transitions).
 
 from __future__ import annotations
 
+import logging
 import smtplib
-import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -17,6 +17,9 @@ from email.utils import make_msgid
 
 from flask import current_app, render_template
 from flask_babel import force_locale
+
+# The console backend writes here, so what it prints passes the log's IIN redaction too.
+console_log = logging.getLogger("workflow.mail.console")
 
 
 @dataclass
@@ -110,7 +113,7 @@ def send(message: OutgoingEmail) -> None:
     if backend == "memory":
         current_app.extensions.setdefault("mail_outbox", []).append(email)
     elif backend == "console":
-        print(f"--- e-mail to {message.to}: {message.subject}\n{message.text}\n---", file=sys.stderr)
+        console_log.info("--- e-mail to %s: %s\n%s\n---", message.to, message.subject, message.text)
     else:
         smtp = _connection.get(current_app.config)
         try:

@@ -16,13 +16,14 @@ from sqlalchemy import JSON, Integer, String, Text, event, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from workflow.extensions import db
-from workflow.models import UTCDateTime, utcnow
+from workflow.models import RowScope, UTCDateTime, utcnow
 
 log = logging.getLogger(__name__)
 
 
 class OutboxMessage(db.Model):
     __tablename__ = "outbox"
+    __scope__ = RowScope.INTERNAL
 
     id: Mapped[int] = mapped_column(primary_key=True)
     task: Mapped[str] = mapped_column(String(100))

@@ -11,7 +11,20 @@ import re
 from dataclasses import dataclass
 from fractions import Fraction
 
-_RULE = re.compile(r"^\s*(>=|>)\s*(\d+)\s*/\s*(\d+)\s*$")
+from flask_babel import lazy_gettext as _l
+
+from workflow.domain import RECUSAL_REASON_LABELS
+from workflow.refusal import Refusal
+
+_RULE = re.compile(r"^\s*(>=|>)\s*(\d{1,4})\s*/\s*(\d{1,4})\s*$")
+# No rule lets fewer than half decide: a quorum or a majority is at least one half.
+MIN_SHARE = Fraction(1, 2)
+
+
+def well_formed(text: str | None) -> bool:
+    """Whether ``text`` is written as a threshold (``>1/2``, ``>=2/3``), sensible or not."""
+    match = _RULE.match(text or "")
+    return match is not None and int(match[3]) > 0 and int(match[2]) <= int(match[3])
 
 
 @dataclass(frozen=True)
@@ -23,12 +36,19 @@ class Threshold:
     def parse(cls, text: str) -> Threshold:
         """Parse ``>1/2`` or ``>=2/3``.
 
-        :raise ValueError: on any other form.
+        :raise ValueError: on any other form, a share below one half (``>=0/1``), or one that
+            nobody can meet (``>1/1``).
         """
-        match = _RULE.match(text or "")
-        if not match or int(match[3]) == 0 or int(match[2]) > int(match[3]):
+        if not well_formed(text):
             raise ValueError(f"not a voting threshold: {text!r} (expected e.g. >1/2 or >=2/3)")
-        return cls(Fraction(int(match[2]), int(match[3])), strict=match[1] == ">")
+        match = _RULE.match(text)
+        threshold = cls(Fraction(int(match[2]), int(match[3])), strict=match[1] == ">")
+        if threshold.fraction < MIN_SHARE:
+            # ">=0/1" is met with nobody present: a minority would decide for the body.
+            raise ValueError(f"a threshold below one half: {text!r}")
+        if threshold.strict and threshold.fraction == 1:
+            raise ValueError(f"a threshold nobody can meet: {text!r}")
+        return threshold
 
     def met(self, count: int, of: int) -> bool:
         """Whether ``count`` out of ``of`` reaches the threshold; exact, no floating point."""
@@ -58,11 +78,66 @@ class VotingRule:
     def parse(cls, quorum: str, majority: str) -> VotingRule:
         return cls(Threshold.parse(quorum), Threshold.parse(majority))
 
-    def has_quorum(self, present: int, members: int) -> bool:
-        return self.quorum.met(present, members)
+    def has_quorum(self, present: int, members: int, recused: int = 0) -> bool:
+        """Whether those present and not recused from the item make a quorum of ``members``."""
+        return self.quorum.met(counted(present, recused), members)
 
-    def passes(self, votes_for: int, present: int) -> bool:
-        return self.majority.met(votes_for, present)
+    def passes(self, votes_for: int, present: int, recused: int = 0) -> bool:
+        """Whether ``votes_for`` is a majority of those present and not recused."""
+        return self.majority.met(votes_for, counted(present, recused))
+
+
+def counted(present: int, recused: int = 0) -> int:
+    """Who counts in an item's quorum and majority: those present, less those recused from it
+    (a conflict of interest: the candidate, a relative, the nominating association's head).
+
+    :raise ValueError: a negative figure, or more recused than present.
+    """
+    if present < 0 or recused < 0 or recused > present:
+        raise ValueError(f"{recused} recused of {present} present")
+    return present - recused
+
+
+def cast_fits(present: int, recused: int, *votes: int | None) -> bool:
+    """Whether the votes cast on an item (for, against, abstained) fit in those who count."""
+    return sum(v or 0 for v in votes) <= counted(present, recused)
+
+
+@dataclass(frozen=True)
+class Recusal:
+    """Participants recused from one item for a conflict of interest: how many, who, why."""
+
+    count: int = 0
+    names: str = ""
+    reason: str = ""  # a key of domain.RECUSAL_REASON_LABELS
+    note: str = ""
+
+    def checked(self, present: int, label: str, field: str) -> Recusal:
+        """The recusal, tidied; ``label`` names the item, ``field`` the form's row.
+
+        :raise Refusal: more recused than present, or recused without who and why (or why
+            without how many).
+        """
+        names, reason, note = (self.names or "").strip(), self.reason or "", (self.note or "").strip()
+        if not self.count:
+            if names or reason:
+                raise Refusal(_l("%(item)s: give how many participants are recused.",
+                                 item=label), field=f"{field}-recused")
+            return Recusal()
+        if self.count > present:
+            raise Refusal(_l("%(item)s: %(recused)s recused but only %(present)s present.",
+                             item=label, recused=self.count, present=present),
+                          field=f"{field}-recused")
+        if not names:
+            raise Refusal(_l("%(item)s: name who is recused.", item=label),
+                          field=f"{field}-recusal_names")
+        if reason not in RECUSAL_REASON_LABELS:
+            raise Refusal(_l("%(item)s: choose why they are recused.", item=label),
+                          field=f"{field}-recusal_reason")
+        if reason == "other" and not note:
+            raise Refusal(_l("%(item)s: you chose “Other”: describe the conflict of interest.",
+                             item=label), field=f"{field}-recusal_note")
+        return Recusal(self.count, names, reason, note)
 
 
 REGIONAL_DEFAULT = (">1/2", ">1/2")

@@ -4,9 +4,8 @@ from wtforms import EmailField, PasswordField, SelectField, StringField, SubmitF
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, Regexp
 
+from workflow.auth.services import PASSWORD_MIN, password_problem
 from workflow.domain import LANGUAGE_LABELS
-
-PASSWORD_MIN = 10
 
 
 class SetPasswordForm(FlaskForm):
@@ -21,11 +20,16 @@ class SetPasswordForm(FlaskForm):
     )
     submit = SubmitField(_l("Save the password"))
 
+    def __init__(self, *args, user_inputs=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user_inputs = user_inputs  # the person's e-mail and name: not part of a password
+
     def validate_password(self, field):
         from wtforms.validators import ValidationError
 
-        if len(set(field.data or "")) < 4:
-            raise ValidationError(_l("This password is too easy to guess: mix more characters."))
+        problem = password_problem(field.data or "", user_inputs=self.user_inputs)
+        if problem is not None:
+            raise ValidationError(problem)
 
 
 class ResetRequestForm(FlaskForm):
@@ -44,3 +48,18 @@ class ProfileForm(FlaskForm):
                            choices=[SelectChoice(code, label)
                                     for code, label in LANGUAGE_LABELS.items()])
     submit = SubmitField(_l("Save"))
+
+
+class ApiTokenForm(FlaskForm):
+    """A new personal API token: a name that says which system uses it, and how long it works."""
+
+    name = StringField(_l("Name (the system that will use it)"),
+                       validators=[DataRequired(), Length(max=100)])
+    days = SelectField(_l("Works for"), coerce=int, default=90,
+                       choices=[SelectChoice(30, _l("30 days")), SelectChoice(90, _l("90 days")),
+                                SelectChoice(180, _l("180 days")), SelectChoice(365, _l("a year"))])
+    submit = SubmitField(_l("Create the token"))
+
+
+class RevokeTokenForm(FlaskForm):
+    submit = SubmitField(_l("Revoke"))

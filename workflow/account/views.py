@@ -2,11 +2,19 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_babel import gettext as _
 from flask_login import current_user, login_user
 
-from workflow.account import services
-from workflow.account.forms import ProfileForm, ResetRequestForm, SetPasswordForm
-from workflow.account.models import TokenPurpose
+from workflow.account import services, tokens
+from workflow.account.forms import (
+    ApiTokenForm,
+    ProfileForm,
+    ResetRequestForm,
+    RevokeTokenForm,
+    SetPasswordForm,
+)
+from workflow.auth.services import PASSWORD_MIN
 from workflow.extensions import limiter
+from workflow.models import TokenPurpose
 from workflow.permissions import public, requires
+from workflow.refusal import Refusal, handled
 
 bp = Blueprint("account", __name__, url_prefix="/account")
 
@@ -25,19 +33,19 @@ def no_referrer_on_link_pages(response):
 def _set_password_page(token: str, purpose: TokenPurpose, template: str):
     try:
         link = services.find_token(token, purpose)
-    except services.LinkRefused as refused:
+    except Refusal as refused:
         return render_template("account/link_refused.html", message=refused.message), refused.status
-    form = SetPasswordForm()
+    form = SetPasswordForm(user_inputs=(link.user.email, link.user.name))
     if form.validate_on_submit():
         try:
             user = services.use_link(token, purpose, form.password.data)
-        except services.LinkRefused as refused:
+        except Refusal as refused:
             return (render_template("account/link_refused.html", message=refused.message),
                     refused.status)
         login_user(user)
         flash(_("Your password is saved and you are logged in."), "success")
         return redirect(url_for("main.home"))
-    return render_template(template, form=form, user=link.user)
+    return render_template(template, form=form, user=link.user, password_min=PASSWORD_MIN)
 
 
 @bp.route("/invitation/<token>", methods=["GET", "POST"])
@@ -91,7 +99,42 @@ def profile():
         response.set_cookie("lang", form.language.data, max_age=365 * 24 * 3600, samesite="Lax",
                             httponly=True)
         return response
+    return _profile_page(form, candidate)
+
+
+def _profile_page(form, candidate, token_form=None, new_token: str | None = None,
+                  status: int = 200):
     preferences = ("notifications.preferences" in current_app.view_functions
                    and url_for("notifications.preferences"))
-    return render_template("account/profile.html", form=form, candidate=candidate,
-                           preferences_url=preferences or None)
+    api = tokens.may_hold_tokens(current_user)
+    return render_template(
+        "account/profile.html", form=form, candidate=candidate,
+        preferences_url=preferences or None, api=api,
+        tokens=tokens.tokens_of(current_user) if api else [], is_live=tokens.is_live,
+        token_form=token_form or ApiTokenForm(formdata=None), revoke_form=RevokeTokenForm(),
+        new_token=new_token), status
+
+
+@bp.route("/tokens", methods=["POST"])
+@requires("api.tokens")
+def create_token():
+    """Make a personal API token; the page shows it this once."""
+    form = ApiTokenForm()
+    profile_form = ProfileForm(formdata=None, language=current_user.language)
+    del profile_form.phone, profile_form.contact_email
+    if form.validate_on_submit():
+        with handled(form):
+            _token, plain = tokens.create(current_user, form.name.data, form.days.data)
+            flash(_("The token is made. Copy it now: it is not shown again."), "success")
+            return _profile_page(profile_form, None, new_token=plain)
+    return _profile_page(profile_form, None, token_form=form, status=422)
+
+
+@bp.route("/tokens/<int:token_id>/revoke", methods=["POST"])
+@requires("api.tokens")
+def revoke_token(token_id: int):
+    """Revoke one of the user's own tokens: it stops working at once."""
+    if RevokeTokenForm().validate_on_submit():
+        token = tokens.revoke(current_user, token_id)
+        flash(_("The token “%(name)s” is revoked.", name=token.name), "success")
+    return redirect(url_for(".profile"))

@@ -1,6 +1,7 @@
 """The association form: the secretariat also chooses the level and the region."""
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
@@ -10,7 +11,9 @@ from workflow.iin import InvalidIIN, validate_bin
 
 
 class AssociationForm(FlaskForm):
-    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=300)])
+    # an association's name (Атауы / Название), not a person's (Аты / Имя).
+    name = StringField(lazy_pgettext("association", "Name"),
+                       validators=[DataRequired(), Length(max=300)])
     kind = SelectField(_l("Kind"), choices=list(ASSOCIATION_KIND_LABELS.items()))
     bin = StringField(_l("BIN (optional)"), validators=[Optional()],
                       render_kw={"inputmode": "numeric", "autocomplete": "off"})

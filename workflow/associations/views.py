@@ -10,6 +10,7 @@ from workflow.domain import ASSOCIATION_KIND_LABELS, ASSOCIATION_LEVEL_LABELS, R
 from workflow.extensions import db
 from workflow.models import Region
 from workflow.permissions import requires
+from workflow.refusal import handled
 
 bp = Blueprint("associations", __name__, url_prefix="/associations")
 
@@ -18,18 +19,6 @@ def _form(**kwargs) -> AssociationForm:
     national = current_user.role == Role.SECRETARIAT
     regions = db.session.scalars(select(Region).order_by(Region.sort_order)) if national else ()
     return AssociationForm(regions=regions, national=national, **kwargs)
-
-
-def _save(form, save):
-    try:
-        return save()
-    except services.AssociationRefused as error:
-        field = getattr(form, error.field or "", None)
-        if field is not None:
-            field.errors = [*field.errors, error.message]
-        else:
-            flash(str(error.message), "danger")
-    return None
 
 
 @bp.route("/")
@@ -53,8 +42,8 @@ def new():
     """Add an association."""
     form = _form()
     if form.validate_on_submit():
-        association = _save(form, lambda: services.create(current_user, form.data))
-        if association is not None:
+        with handled(form):
+            association = services.create(current_user, form.data)
             flash(_("Association added: %(name)s.", name=association.name), "success")
             return redirect(url_for(".index"))
     return render_template("associations/form.html", form=form, association=None)
@@ -68,13 +57,14 @@ def edit(association_id: int):
     if association is None:
         abort(404)
     form = _form(obj=association)
-    if request.method == "GET" and hasattr(form, "region_id"):
+    # A coordinator's form has no region field: WTForms leaves None where it was deleted.
+    if request.method == "GET" and form.region_id is not None:
         form.region_id.data = association.region_id or 0
-    saved = form.validate_on_submit() and _save(
-        form, lambda: services.update(current_user, association_id, form.data))
-    if saved:
-        flash(_("Changes saved."), "success")
-        return redirect(url_for(".index"))
+    if form.validate_on_submit():
+        with handled(form):
+            services.update(current_user, association_id, form.data)
+            flash(_("Changes saved."), "success")
+            return redirect(url_for(".index"))
     return render_template("associations/form.html", form=form, association=association)
 
 
@@ -87,8 +77,9 @@ def toggle(association_id: int):
         abort(404)
     if not FlaskForm().validate_on_submit():
         abort(400)
-    association = services.set_active(current_user, association_id, not association.active)
-    flash(_("%(name)s is active again.", name=association.name) if association.active else
-          _("%(name)s is deactivated: it can no longer nominate.", name=association.name),
-          "success")
+    with handled():
+        association = services.set_active(current_user, association_id, not association.active)
+        flash(_("%(name)s is active again.", name=association.name) if association.active else
+              _("%(name)s is deactivated: it can no longer nominate.", name=association.name),
+              "success")
     return redirect(url_for(".index"))

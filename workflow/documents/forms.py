@@ -3,7 +3,8 @@
 from werkzeug.datastructures import FileStorage
 from wtforms.validators import StopValidation
 
-from workflow.documents.services import DocumentRejected, check
+from workflow.documents.services import check
+from workflow.refusal import Refusal
 
 
 class AcceptedDocument:
@@ -15,7 +16,7 @@ class AcceptedDocument:
             return
         try:
             check(data)
-        except DocumentRejected as error:
+        except Refusal as error:
             raise StopValidation(str(error.message)) from None
         finally:
             data.stream.seek(0)

@@ -9,23 +9,18 @@ from pathlib import Path
 import filetype
 from flask import current_app
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import event, select
+from sqlalchemy.orm import Session
 from werkzeug.datastructures import FileStorage
 from werkzeug.utils import secure_filename
 
-from workflow.domain import Role
 from workflow.extensions import db
 from workflow.models import Document, Nomination
+from workflow.permissions import visible
+from workflow.refusal import Refusal
 
 # What a person may upload, by what the bytes are — never by the file's name.
 ALLOWED_TYPES = {"application/pdf": "pdf", "image/jpeg": "jpg", "image/png": "png"}
-
-
-class DocumentRejected(ValueError):
-    """The file cannot be accepted; ``message`` says why, in the reader's language."""
-
-    def __init__(self, message):
-        super().__init__(str(message))
-        self.message = message
 
 
 def sniff(head: bytes) -> str | None:
@@ -36,20 +31,20 @@ def sniff(head: bytes) -> str | None:
 def check(file: FileStorage) -> tuple[bytes, str]:
     """Read the upload and return its bytes and content type.
 
-    :raise DocumentRejected: empty, over the size limit, or not a PDF, JPEG or PNG.
+    :raise Refusal: empty, over the size limit, or not a PDF, JPEG or PNG.
     """
     limit = current_app.config["MAX_DOCUMENT_BYTES"]
     data = file.stream.read(limit + 1)
     if not data:
-        raise DocumentRejected(_l("The file is empty."))
+        raise Refusal(_l("The file is empty."), code="rejected_file")
     if len(data) > limit:
-        raise DocumentRejected(_l("The file is larger than %(mb)s MB.", mb=limit // (1024 * 1024)))
+        raise Refusal(_l("The file is larger than %(mb)s MB.", mb=limit // (1024 * 1024)),
+                      code="rejected_file")
     content_type = sniff(data[:8192])
     if content_type is None:
-        raise DocumentRejected(
+        raise Refusal(
             _l("Only PDF, JPEG or PNG files are accepted; this file is something else, "
-               "whatever its name says.")
-        )
+               "whatever its name says."), code="rejected_file")
     return data, content_type
 
 
@@ -61,12 +56,17 @@ def store(file: FileStorage, kind: str, *, nomination_id: int | None = None,
           region_id: int | None = None, uploaded_by_id: int | None = None) -> Document:
     """Check and keep an upload; the row joins the caller's transaction.
 
-    The file is written before the row is committed; a rolled-back row leaves an orphan file,
-    never a row without its file.
+    The file is written before the row is committed (never a row without its file) and
+    removed again if the transaction does not commit (a refused order or ending leaves no
+    file behind): see ``_forget_files_of_a_rollback``.
 
-    :raise DocumentRejected: see ``check``.
+    :raise Refusal: see ``check``.
     """
     data, content_type = check(file)
+    if nomination_id is not None and region_id is None:
+        # A nomination's documents are its region's: the scope of every query reads it.
+        region_id = db.session.scalar(select(Nomination.region_id)
+                                      .where(Nomination.id == nomination_id))
     document = Document(
         nomination_id=nomination_id,
         region_id=region_id,
@@ -81,24 +81,54 @@ def store(file: FileStorage, kind: str, *, nomination_id: int | None = None,
     path = storage_path(document)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(data)
+    db.session.info.setdefault(_WRITTEN, []).append(path)
     db.session.add(document)
     db.session.flush()
     return document
 
 
-def can_download(user, document: Document) -> bool:
-    """Nomination documents follow the nomination's scope; others their region's, or national."""
-    if user.role == Role.SECRETARIAT:
-        return True
-    if user.role != Role.COORDINATOR:
-        return False
-    if document.nomination_id is not None:
-        nomination = db.session.get(Nomination, document.nomination_id)
-        return nomination is not None and nomination.region_id == user.region_id
-    return document.region_id is not None and document.region_id == user.region_id
+def paper_path(storage_key: str) -> Path:
+    """Where an issued paper's file is kept (``workflow.papers``), beside the documents."""
+    key = storage_key or "missing"
+    return Path(current_app.config["UPLOAD_DIR"]) / "papers" / key[:2] / key
+
+
+def discard(document: Document) -> None:
+    """Delete a document in the caller's transaction; its file goes when the transaction
+    commits (a rollback keeps both)."""
+    remove_after_commit(storage_path(document))
+    db.session.delete(document)
+
+
+def remove_after_commit(path: Path) -> None:
+    """Remove the file at ``path`` once the session's transaction commits."""
+    db.session.info.setdefault(_DISCARDED, []).append(path)
+
+
+# Files written in the session's open transaction, until it commits or ends otherwise; and
+# files whose rows the open transaction deletes, removed once it commits.
+_WRITTEN = "documents_written"
+_DISCARDED = "documents_discarded"
+
+
+@event.listens_for(Session, "after_commit")
+def _keep_files_of_a_commit(session: Session) -> None:
+    session.info.pop(_WRITTEN, None)
+    for path in session.info.pop(_DISCARDED, []):
+        path.unlink(missing_ok=True)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_files_of_a_rollback(session: Session, transaction) -> None:
+    """The outermost transaction ended without a commit (rolled back, or closed): its rows are
+    gone, so are their files."""
+    if transaction.parent is None and not transaction.nested:
+        for path in session.info.pop(_WRITTEN, []):
+            path.unlink(missing_ok=True)
+        session.info.pop(_DISCARDED, None)
 
 
 def get_for(user, document_id: int) -> Document | None:
-    """The document if ``user`` may download it; None otherwise (the view answers 404)."""
-    document = db.session.get(Document, document_id)
-    return document if document is not None and can_download(user, document) else None
+    """The document if ``user`` may download it (the scope of its region: a nomination's
+    documents carry the nomination's region); None otherwise (the view answers 404)."""
+    return visible(user, Document, document_id)

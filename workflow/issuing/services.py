@@ -17,10 +17,10 @@ from sqlalchemy import func, insert, select, update
 
 from workflow.database import transaction
 from workflow.extensions import db
-from workflow.issuing.models import IssuingBatch, IssuingItem, ItemStatus
 from workflow.members.services import issue_membership_in_transaction
-from workflow.models import Nomination, utcnow
+from workflow.models import IssuingBatch, IssuingItem, ItemStatus, Nomination, utcnow
 from workflow.outbox import enqueue
+from workflow.permissions import visible
 
 log = logging.getLogger(__name__)
 ISSUE_TASK = "tasks.issuing.issue_items"
@@ -53,6 +53,11 @@ def start_issuing(nomination_ids, *, order_id: int | None = None,
         for chunk in _chunks(item_ids):
             enqueue(ISSUE_TASK, batch_id=batch.id, item_ids=chunk)
     return batch
+
+
+def on_order_recorded(order, *, approved: list[int], actor, **_) -> None:
+    """A Chairman's order was recorded: issue the memberships it approves, once it commits."""
+    start_issuing(approved, order_id=order.id, created_by_id=getattr(actor, "id", None))
 
 
 def _reason(exc: Exception) -> str:
@@ -123,9 +128,10 @@ def batch_of_order(order_id: int) -> int | None:
                              .order_by(IssuingBatch.id.desc()).limit(1))
 
 
-def progress(batch_id: int, failures_limit: int = 200) -> dict | None:
-    """The batch's counts and its failures with their reasons, for the progress bar."""
-    batch = db.session.get(IssuingBatch, batch_id)
+def progress(user, batch_id: int, failures_limit: int = 200) -> dict | None:
+    """The batch's counts and its failures with their reasons, for the progress bar; None
+    when ``user`` may not see it."""
+    batch = visible(user, IssuingBatch, batch_id)
     if batch is None:
         return None
     counts = dict(db.session.execute(

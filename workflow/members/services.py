@@ -9,7 +9,15 @@ from sqlalchemy import select
 from workflow import pipeline
 from workflow.database import next_counter
 from workflow.extensions import db
-from workflow.models import Membership, Nomination, utcnow
+from workflow.models import (
+    ChairmanOrder,
+    ChairmanOrderItem,
+    Membership,
+    Nomination,
+    OrderDecision,
+    utcnow,
+)
+from workflow.permissions import scoped
 
 # Receivers (the member account and its invitation) join the issuing transaction.
 membership_issued = signal("tizim.membership-issued")
@@ -24,50 +32,52 @@ def member_number(year: int) -> str:
 def issue_membership_in_transaction(nomination_id: int) -> Membership:
     """Turn an approved nomination into a membership, inside the caller's transaction.
 
-    Idempotent: a nomination already issued returns its membership.
+    Idempotent: a nomination already issued returns its membership. The membership itself
+    is the ``membership`` effect of the pipeline's ``issue_membership``.
     """
     existing = db.session.scalar(select(Membership).where(Membership.nomination_id == nomination_id))
     if existing is not None:
         return existing
-    nomination = db.session.get(Nomination, nomination_id)
-    pipeline.apply(nomination, "issue_membership", pipeline.SYSTEM)
-    today = utcnow().date()
+    pipeline.apply(nomination_id, "issue_membership", pipeline.SYSTEM,
+                   channel=pipeline.Channel.SYSTEM)
+    return db.session.scalar(select(Membership).where(Membership.nomination_id == nomination_id))
+
+
+def effect_membership(nomination: Nomination, ctx: pipeline.Context) -> None:
+    """``issue_membership``: the member's number and membership, resting on the Chairman's
+    order that approved it and starting on that order's date; the account and invitation
+    follow (``membership_issued``)."""
+    order = db.session.execute(
+        select(ChairmanOrder.id, ChairmanOrder.order_date)
+        .join(ChairmanOrderItem, ChairmanOrderItem.order_id == ChairmanOrder.id)
+        .where(ChairmanOrderItem.nomination_id == nomination.id,
+               ChairmanOrderItem.decision == OrderDecision.APPROVE)
+        .order_by(ChairmanOrder.id.desc()).limit(1)
+    ).first()
+    started_on = order.order_date if order is not None else utcnow().date()
     membership = Membership(
         nomination_id=nomination.id,
         candidate_id=nomination.candidate_id,
         region_id=nomination.region_id,
-        member_number=member_number(today.year),
-        started_on=today,
+        member_number=member_number(started_on.year),
+        started_on=started_on,
+        order_id=order.id if order is not None else None,
     )
     db.session.add(membership)
     db.session.flush()
     membership_issued.send(membership)
-    return membership
-
-
-def scoped_memberships(stmt, user):
-    """A member sees their own membership; a coordinator their region's; the Secretariat all."""
-    from workflow.domain import Role
-
-    if user.role == Role.MEMBER:
-        return stmt.where(Membership.user_id == user.id)
-    if user.role == Role.COORDINATOR:
-        return stmt.where(Membership.region_id == user.region_id)
-    if user.role != Role.SECRETARIAT:
-        return stmt.where(False)
-    return stmt
 
 
 def get_membership(user, membership_id: int) -> Membership | None:
     """The membership, if ``user`` may see it; None otherwise (the view answers 404)."""
     return db.session.scalar(
-        scoped_memberships(select(Membership).where(Membership.id == membership_id), user)
+        scoped(select(Membership).where(Membership.id == membership_id), user)
     )
 
 
 def membership_of_nomination(user, nomination_id: int) -> Membership | None:
     """The membership issued from this nomination, if ``user`` may see it."""
-    return db.session.scalar(scoped_memberships(
+    return db.session.scalar(scoped(
         select(Membership).where(Membership.nomination_id == nomination_id), user))
 
 
@@ -80,8 +90,6 @@ def own_membership(user) -> Membership | None:
 
 def basis(membership: Membership) -> dict | None:
     """The Chairman's order the membership rests on (number and date), when it is recorded."""
-    from workflow.orders.models import ChairmanOrder
-
     if membership.order_id is None:
         return None
     order = db.session.get(ChairmanOrder, membership.order_id)

@@ -1,10 +1,12 @@
-from flask import Blueprint, abort, flash, make_response, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from workflow.account.services import invite_member
-from workflow.members import certificate, services
+from workflow.members import services
 from workflow.members.forms import InviteForm
+from workflow.models import PaperKind
+from workflow.papers.views import deliver
 from workflow.permissions import requires
 
 bp = Blueprint("members", __name__, url_prefix="/members")
@@ -40,15 +42,9 @@ def of_nomination(nomination_id: int):
 @bp.route("/<int:membership_id>/certificate.pdf")
 @requires("members.view")
 def certificate_pdf(membership_id: int):
-    """Download the membership certificate (Kazakh and Russian) as a PDF."""
+    """Download the membership certificate (Kazakh and Russian), sealed, as a PDF."""
     membership = _membership_or_404(membership_id)
-    response = make_response(bytes(certificate.render(membership, services.basis(membership))))
-    response.headers["Content-Type"] = "application/pdf"
-    response.headers["Content-Disposition"] = (
-        f'inline; filename="certificate-{membership.member_number}.pdf"'
-    )
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    return deliver(PaperKind.CERTIFICATE, membership.id)
 
 
 @bp.route("/<int:membership_id>/invite", methods=["POST"])

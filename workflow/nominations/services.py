@@ -7,7 +7,7 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, and_, func, or_, select, tuple_
@@ -16,9 +16,10 @@ from sqlalchemy.orm import contains_eager, joinedload
 from werkzeug.datastructures import FileStorage
 
 from workflow import pipeline
-from workflow.database import transaction
+from workflow.candidates import services as candidates
+from workflow.database import DB_INT_MAX, is_postgres, transaction
 from workflow.documents import services as documents
-from workflow.domain import AssociationLevel, Role, Route, State
+from workflow.domain import Role, Route, State
 from workflow.extensions import db
 from workflow.iin import normalize
 from workflow.models import (
@@ -28,26 +29,21 @@ from workflow.models import (
     Document,
     Membership,
     Nomination,
+    Outcome,
+    RegionalSession,
+    SessionItem,
 )
-from workflow.nominations import models  # noqa: F401 - the list indexes
-from workflow.sessions.models import SessionItem
+from workflow.permissions import scoped, visible
+from workflow.refusal import Refusal, conflict, not_found
 
 PAGE_SIZE = 50
 EDITABLE_STATES = frozenset({State.DRAFT, State.RETURNED})
 OPEN_STATES = [s.value for s in State if s not in pipeline.FINAL_STATES]
 
 
-def scoped(stmt: Select, user) -> Select:
-    """Filter a nomination query to what ``user`` may see: coordinators, their region only."""
-    if user.role == Role.COORDINATOR:
-        return stmt.where(Nomination.region_id == user.region_id)
-    if user.role != Role.SECRETARIAT:
-        return stmt.where(False)
-    return stmt
-
-
 def count_by_state(user) -> dict[State, int]:
-    stmt = scoped(select(Nomination.status, func.count()).group_by(Nomination.status), user)
+    stmt = scoped(select(Nomination.status, func.count()).group_by(Nomination.status), user,
+                  Nomination)
     found = {State(status): n for status, n in db.session.execute(stmt)}
     return {state: found.get(state, 0) for state in State}
 
@@ -96,12 +92,16 @@ def _decode(cursor: str | None, sort: str) -> tuple | None:
         key = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
         value, *ids = key
         if (not isinstance(value, str) or len(ids) != len(SORTS[sort][0]) - 1
-                or not all(isinstance(i, int) for i in ids)):
+                or not all(isinstance(i, int) and abs(i) <= DB_INT_MAX for i in ids)
+                or not value.isprintable()):
             return None
+        value.encode("utf-8")  # a lone surrogate cannot be sent to the database
         if sort in ("newest", "oldest"):
             value = datetime.fromisoformat(value)
+            if value.tzinfo is None:  # the column holds aware times: a forged cursor
+                return None
         return value, *ids
-    except (ValueError, TypeError):
+    except (ValueError, TypeError, UnicodeError):
         return None
 
 
@@ -111,11 +111,15 @@ LAST_CHARACTER = "\U0010ffff"
 
 
 def text_condition(text: str):
-    """A reference code is looked up exactly; anything else is a surname prefix, as ranges on
-    the (surname, id) index: as typed, and capitalised the way surnames are written."""
+    """A reference code is looked up exactly; anything else is a surname prefix: on PostgreSQL
+    in any case (ILIKE, through the trigram index), elsewhere as ranges on the (surname, id)
+    index, as typed and capitalised the way surnames are written."""
     text = text.strip()
     if REFERENCE_CODE.match(text.upper()):
         return Nomination.reference_code == text.upper()
+    if is_postgres():
+        escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        return Candidate.surname.ilike(escaped + "%", escape="\\")
     variants = {text, text[:1].upper() + text[1:], text[:1].upper() + text[1:].lower()}
     return or_(*(and_(Candidate.surname >= v, Candidate.surname < v + LAST_CHARACTER)
                  for v in sorted(variants)))
@@ -123,6 +127,8 @@ def text_condition(text: str):
 
 def list_statement(user, *, state: str | None = None, text: str | None = None,
                    association_id: int | None = None, session_id: int | None = None,
+                   region_id: int | None = None, route: str | None = None,
+                   updated_since: datetime | None = None,
                    sort: str = "newest", after: str | None = None,
                    limit: int = PAGE_SIZE) -> Select:
     """The query behind one list page: filters, then the keyset after ``after``, then the order.
@@ -133,7 +139,7 @@ def list_statement(user, *, state: str | None = None, text: str | None = None,
     sort = sort if sort in SORTS else "newest"
     columns, descending = SORTS[sort]
     stmt = (
-        scoped(select(Nomination), user)
+        scoped(select(Nomination), user, Nomination)
         .join(Nomination.candidate)
         .options(contains_eager(Nomination.candidate), joinedload(Nomination.region),
                  joinedload(Nomination.association))
@@ -142,9 +148,18 @@ def list_statement(user, *, state: str | None = None, text: str | None = None,
         stmt = stmt.where(Nomination.status == state)
     if association_id:
         stmt = stmt.where(Nomination.association_id == association_id)
+    if region_id:
+        stmt = stmt.where(Nomination.region_id == region_id)
+    if route:
+        stmt = stmt.where(Nomination.route == route)
+    if updated_since is not None:
+        stmt = stmt.where(Nomination.updated_at >= updated_since)
     if session_id:
-        stmt = stmt.where(Nomination.id.in_(
-            select(SessionItem.nomination_id).where(SessionItem.session_id == session_id)))
+        # A join, not IN (subquery): the plan starts from the session's few agenda items
+        # instead of reading the whole region (uq_session_items_session_nomination: one item
+        # per nomination and session, so no row comes twice).
+        stmt = stmt.join(SessionItem, and_(SessionItem.nomination_id == Nomination.id,
+                                           SessionItem.session_id == session_id))
     if text and text.strip():
         stmt = stmt.where(text_condition(text))
     key = _decode(after, sort)
@@ -170,9 +185,24 @@ def list_nominations(user, *, sort: str = "newest", limit: int = PAGE_SIZE, **fi
 
 
 def get_nomination(user, nomination_id: int) -> Nomination | None:
-    """The nomination, if ``user`` may see it; None otherwise (the view answers 404)."""
-    stmt = scoped(select(Nomination).where(Nomination.id == nomination_id), user)
-    return db.session.scalar(stmt)
+    """The nomination, if ``user`` may see it; None otherwise (the view answers 404).
+
+    Its candidate (with their region of residence), region and association come in the same
+    query: every page that shows a nomination reads them."""
+    return visible(user, Nomination, nomination_id,
+                   joinedload(Nomination.candidate).joinedload(Candidate.region),
+                   joinedload(Nomination.region), joinedload(Nomination.association))
+
+
+def check_filters(user, *, association_id: int | None, session_id: int | None) -> None:
+    """An association or a session named in a list's filter must be one ``user`` may see.
+
+    :raise Refusal: not found (404), as the object's own page would answer.
+    """
+    if association_id is not None and visible(user, Association, association_id) is None:
+        raise not_found()
+    if session_id is not None and visible(user, RegionalSession, session_id) is None:
+        raise not_found()
 
 
 def timeline(nomination: Nomination) -> list[AuditEvent]:
@@ -185,6 +215,17 @@ def documents_of(nomination: Nomination) -> list[Document]:
     stmt = (select(Document).where(Document.nomination_id == nomination.id)
             .order_by(Document.id.desc()))
     return list(db.session.scalars(stmt))
+
+
+def submitted_on(nomination: Nomination) -> date:
+    """When the nomination left its draft (or entered, on routes that start further on)."""
+    first = db.session.scalar(
+        select(AuditEvent.created_at)
+        .where(AuditEvent.nomination_id == nomination.id, AuditEvent.to_status.is_not(None),
+               AuditEvent.to_status != State.DRAFT)
+        .order_by(AuditEvent.id).limit(1)
+    )
+    return (first or nomination.created_at).date()
 
 
 def last_return(nomination: Nomination) -> AuditEvent | None:
@@ -204,23 +245,9 @@ def session_items_of(nomination: Nomination) -> list[SessionItem]:
 # --- Entering and editing. -------------------------------------------------------------------
 
 
-class NominationRefused(Exception):
-    """The nomination cannot be saved as entered; ``field`` names the form field to mark."""
-
-    def __init__(self, message, field: str | None = None, nomination_id: int | None = None):
-        super().__init__(str(message))
-        self.message = message
-        self.field = field
-        # The other record the person may open, where they are allowed to see it.
-        self.nomination_id = nomination_id
-
-
 def associations_for(user) -> list[Association]:
-    """Active associations a coordinator may name: their region's and the republican ones."""
-    stmt = select(Association).where(Association.active.is_(True))
-    if user.role == Role.COORDINATOR:
-        stmt = stmt.where(or_(Association.region_id == user.region_id,
-                              Association.level == AssociationLevel.REPUBLICAN))
+    """Active associations ``user`` may name: a coordinator's region's and the republican ones."""
+    stmt = scoped(select(Association), user, Association).where(Association.active.is_(True))
     return list(db.session.scalars(stmt.order_by(Association.level.desc(), Association.name)))
 
 
@@ -229,66 +256,49 @@ def filter_associations(user, selected: int | None = None) -> list[Association]:
     ones; nationally (over a thousand associations) the republican ones and the one chosen."""
     if user.role == Role.COORDINATOR:
         return associations_for(user)
-    stmt = select(Association).where(or_(Association.level == AssociationLevel.REPUBLICAN,
-                                         Association.id == (selected or 0)))
+    stmt = scoped(select(Association), user, Association).where(
+        or_(Association.level == "republican", Association.id == (selected or 0)))
     return list(db.session.scalars(stmt.order_by(Association.name)))
 
 
-def _check_duplicate(user, candidate: Candidate | None, nomination_id: int | None) -> None:
+def check_not_nominated(user, candidate: Candidate, nomination_id: int | None = None) -> None:
     """Refuse a person who already has an open nomination or is a current member.
 
-    :raise NominationRefused: with the other record's id when ``user`` may open it.
+    Where ``user`` may open the other record, the refusal links to it; elsewhere it says
+    nothing of where (the person's record is then kept elsewhere anyway: see candidates).
+
+    :raise Refusal: ``duplicate``.
     """
-    if candidate is None or candidate.id is None:
+    if candidate.id is None:
         return
     other = db.session.scalar(
         select(Nomination).where(Nomination.candidate_id == candidate.id,
                                  Nomination.id != (nomination_id or 0),
                                  Nomination.status.in_(OPEN_STATES)).limit(1))
     if other is not None:
-        visible = get_nomination(user, other.id) is not None
-        raise NominationRefused(
-            _l("A person with this IIN already has a nomination in progress (%(code)s).",
-               code=other.reference_code) if visible else
-            _l("A person with this IIN already has a nomination in progress in another region."),
-            "iin", other.id if visible else None)
+        if get_nomination(user, other.id) is None:
+            raise Refusal(candidates.KEPT_ELSEWHERE, code="duplicate", field="iin", status=409)
+        raise Refusal(_l("A person with this IIN already has a nomination in progress "
+                         "(%(code)s).", code=other.reference_code), code="duplicate",
+                      field="iin", status=409,
+                      link=("nominations.detail", {"nomination_id": other.id}))
     member = db.session.scalar(
         select(Membership).where(Membership.candidate_id == candidate.id,
                                  Membership.status == "active").limit(1))
     if member is not None:
-        visible = get_nomination(user, member.nomination_id) is not None
-        raise NominationRefused(
-            _l("A person with this IIN is already a member of the Assembly (%(number)s).",
-               number=member.member_number) if visible else
-            _l("A person with this IIN is already a member of the Assembly."),
-            "iin", member.nomination_id if visible else None)
-
-
-CANDIDATE_FIELDS = ("surname", "given_name", "patronymic", "birth_date", "sex", "citizenship",
-                    "ethnicity", "occupation", "position", "phone", "email",
-                    "consent_given_on", "consent_form", "consent_scope")
-
-
-def _candidate_for(user, fields: Mapping, region_id: int, nomination_id: int | None) -> Candidate:
-    iin = normalize(fields["iin"])
-    candidate = db.session.scalar(select(Candidate).where(Candidate.iin == iin))
-    _check_duplicate(user, candidate, nomination_id)
-    if candidate is None:
-        candidate = Candidate(iin=iin, region_id=region_id)
-        db.session.add(candidate)
-    candidate.region_id = region_id
-    for name in CANDIDATE_FIELDS:
-        # Optional personal fields are stored as NULL, not as empty strings.
-        empty = "" if name in ("occupation", "position") else None
-        setattr(candidate, name, fields.get(name) or empty)
-    return candidate
+        if get_nomination(user, member.nomination_id) is None:
+            raise Refusal(candidates.KEPT_ELSEWHERE, code="duplicate", field="iin", status=409)
+        raise Refusal(_l("A person with this IIN is already a member of the Assembly "
+                         "(%(number)s).", number=member.member_number), code="duplicate",
+                      field="iin", status=409,
+                      link=("nominations.detail", {"nomination_id": member.nomination_id}))
 
 
 def _check_association(user, association_id: int) -> Association:
     allowed = {a.id: a for a in associations_for(user)}
     if association_id not in allowed:
-        raise NominationRefused(_l("Choose an active association of your region or a "
-                                   "republican one."), "association_id")
+        raise Refusal(_l("Choose an active association of your region or a republican one."),
+                      field="association_id")
     return allowed[association_id]
 
 
@@ -299,104 +309,133 @@ def _store_documents(user, nomination: Nomination, files: Mapping[str, FileStora
                             region_id=nomination.region_id, uploaded_by_id=user.id)
 
 
-def _submit(user, nomination: Nomination, version: int | None = None) -> AuditEvent:
-    """Submit through the pipeline, whose guards check consent, documents and duplicates."""
-    return pipeline.apply(nomination, "submit", user, expected_version=version)
+def _person(user, person: Mapping, nomination: Nomination | None) -> Candidate:
+    """The person, found by IIN or created, with their record brought up to date.
+
+    :raise Refusal: the record is kept elsewhere, or the person is already nominated or a
+        member (with a link where ``user`` may open the other record).
+    """
+    existing = candidates.find(person["iin"])
+    if existing is not None:
+        # What the user may know is said first: their own region's open nomination or member.
+        check_not_nominated(user, existing, nomination.id if nomination else None)
+    return candidates.take(user, person, region_id=user.region_id, nomination=nomination)
 
 
-def create_nomination(user, fields: Mapping, files: Mapping[str, FileStorage], *,
-                      submit: bool) -> Nomination:
+def create_nomination(user, person: Mapping, fields: Mapping, files: Mapping[str, FileStorage],
+                      *, submit: bool) -> Nomination:
     """Enter a regional nomination with its candidate and documents, as a draft or submitted.
 
     All in one transaction: a refusal anywhere leaves no candidate, nomination or document row.
 
-    :raise NominationRefused: a duplicate person, an association out of reach, missing documents.
-    :raise pipeline.TransitionError: the pipeline refused (consent, scope).
-    :raise documents.DocumentRejected: a file is not acceptable.
+    :raise Refusal: the person is already nominated, a member, or kept elsewhere; an
+        association out of reach; a file not acceptable; the pipeline refused (consent,
+        documents, scope).
     """
     try:
-        return _create(user, fields, files, submit=submit)
+        with transaction(actor=user):
+            association = _check_association(user, fields["association_id"])
+            candidate = _person(user, person, None)
+            nomination = Nomination(candidate=candidate, route=Route.REGIONAL,
+                                    region_id=user.region_id, association=association,
+                                    justification=fields["justification"],
+                                    created_by_id=user.id)
+            pipeline.enter(nomination, user)
+            _store_documents(user, nomination, files)
+            if submit:
+                pipeline.apply(nomination, "submit", user, channel=pipeline.Channel.BUTTON)
+            return nomination
     except IntegrityError:  # the same person entered at the same moment by someone else
-        raise NominationRefused(_l("A person with this IIN was entered a moment ago by someone "
-                                   "else. Search the list before entering them again."),
-                                "iin") from None
-
-
-def _create(user, fields: Mapping, files: Mapping[str, FileStorage], *,
-            submit: bool) -> Nomination:
-    with transaction():
-        association = _check_association(user, fields["association_id"])
-        candidate = _candidate_for(user, fields, user.region_id, None)
-        nomination = Nomination(candidate=candidate, route=Route.REGIONAL,
-                                region_id=user.region_id, association=association,
-                                justification=fields["justification"], created_by_id=user.id)
-        pipeline.enter(nomination, user)
-        _store_documents(user, nomination, files)
-        if submit:
-            _submit(user, nomination)
-        return nomination
+        raise Refusal(_l("A person with this IIN was entered a moment ago by someone else. "
+                         "Search the list before entering them again."), code="conflict",
+                      field="iin", status=409) from None
 
 
 def editable(user, nomination_id: int) -> Nomination | None:
-    """The nomination if ``user`` may edit it now: their region's, a draft or returned."""
+    """The nomination if ``user`` may edit it: their region's coordinator (drafts and returned
+    nominations; the view says when the state does not allow it)."""
     nomination = get_nomination(user, nomination_id)
     if nomination is None or user.role != Role.COORDINATOR:
         return None
     return nomination
 
 
-def update_nomination(user, nomination_id: int, fields: Mapping,
+def decided_by_a_session(nomination: Nomination) -> bool:
+    """Whether a regional session has decided on the nomination (supported or not): its
+    person is then fixed — the IIN cannot change."""
+    return bool(db.session.scalar(select(func.count()).where(
+        SessionItem.nomination_id == nomination.id,
+        SessionItem.outcome.in_([Outcome.SUPPORT.value, Outcome.DECLINE.value]))))
+
+
+def update_nomination(user, nomination_id: int, person: Mapping, fields: Mapping,
                       files: Mapping[str, FileStorage], *, version: int | None,
                       submit: bool) -> Nomination:
     """Correct a draft or a returned nomination; a draft may be submitted in the same step.
 
-    :raise NominationRefused: not editable now, a duplicate person, missing documents.
-    :raise pipeline.ConflictError: someone changed the nomination since the form was opened.
+    The person's record changes with it (audited); on a nomination a session has decided on,
+    the IIN — the person the session voted on — cannot change.
+
+    :raise Refusal: not editable now, someone changed it since the form was opened
+        (``conflict``), the IIN of a decided nomination changed, a duplicate person, a person
+        kept elsewhere, missing documents.
     """
-    with transaction():
+    with transaction(actor=user):
         nomination = pipeline.lock(nomination_id)
         if get_nomination(user, nomination_id) is None:
-            raise NominationRefused(_l("This nomination does not exist."))
+            raise not_found()
         if version is not None and nomination.version != version:
-            raise pipeline.ConflictError()
+            raise conflict()
         if nomination.status not in EDITABLE_STATES:
-            raise NominationRefused(_l("Only a draft or a returned nomination can be edited."))
+            raise Refusal(_l("Only a draft or a returned nomination can be edited."),
+                          code="wrong_state", status=409)
+        if (normalize(person["iin"]) != nomination.candidate.iin
+                and decided_by_a_session(nomination)):
+            raise Refusal(_l("A regional session has decided on this person: the IIN of this "
+                             "nomination cannot change. If the person is another, withdraw "
+                             "this nomination and enter a new one."), field="iin")
         association = _check_association(user, fields["association_id"])
-        nomination.candidate = _candidate_for(user, fields, nomination.region_id, nomination.id)
+        nomination.candidate = _person(user, person, nomination)
         nomination.association = association
         nomination.justification = fields["justification"]
         db.session.flush()
         _store_documents(user, nomination, files)
         if submit and nomination.status == State.DRAFT:
-            _submit(user, nomination)
+            pipeline.apply(nomination, "submit", user, channel=pipeline.Channel.BUTTON)
         return nomination
 
 
-def fire(user, nomination_id: int, action: str, *, comment: str, version: int | None) -> AuditEvent:
-    """Apply one pipeline action in its own transaction.
+def fire(user, nomination_id: int, action: str, *, channel: pipeline.Channel,
+         comment: str = "", data: Mapping | None = None,
+         version: int | None = None) -> AuditEvent:
+    """Apply one action from the nomination's page (or the API) in its own transaction.
 
-    A returned nomination goes forward again only with a note of what was corrected: that
-    note is how the correction shows in the timeline (audit events are transitions only).
-
-    :raise pipeline.TransitionError: refused; nothing changed.
-    :raise NominationRefused: documents missing for submission, or no correction note.
+    :raise Refusal: not visible to ``user`` (404), or refused by the pipeline; nothing changed.
     """
-    with transaction():
-        nomination = get_nomination(user, nomination_id)
-        if nomination is None:
-            raise NominationRefused(_l("This nomination does not exist."))
-        if action == "submit":
-            return _submit(user, nomination, version)
-        if (action == "forward" and nomination.status == State.RETURNED
-                and not comment.strip()):
-            raise NominationRefused(_l("Say what was corrected: the Secretariat reads it with "
-                                       "the nomination."))
-        return pipeline.apply(nomination_id, action, user, comment=comment,
-                              expected_version=version)
+    with transaction(actor=user):
+        if get_nomination(user, nomination_id) is None:
+            raise not_found()
+        return pipeline.apply(nomination_id, action, user, channel=channel, comment=comment,
+                              data=data, expected_version=version)
+
+
+def page_actions(nomination: Nomination, user) -> list[tuple[pipeline.Transition, object]]:
+    """The actions of the nomination's page ``user`` could fire now, each with the reason a
+    guard gives against it (None when nothing stands in the way)."""
+    out = []
+    for transition in pipeline.available(nomination, user):
+        try:
+            pipeline.check_guards(nomination, transition,
+                                  pipeline.Context(user, "", {}, transition.action))
+        except Refusal as refusal:
+            out.append((transition, refusal.message))
+        else:
+            out.append((transition, None))
+    return out
 
 
 def needing_attention(user, state: State, limit: int = 10) -> list[Nomination]:
-    stmt = (scoped(select(Nomination), user).where(Nomination.status == state)
+    stmt = (scoped(select(Nomination), user, Nomination).where(Nomination.status == state)
             .options(joinedload(Nomination.candidate), joinedload(Nomination.association))
             .order_by(Nomination.status_changed_at).limit(limit))
     return list(db.session.scalars(stmt))

@@ -5,10 +5,12 @@ from __future__ import annotations
 from flask import current_app
 from flask_babel import force_locale
 
+from workflow.domain import RETURN_REASON_LABELS
 from workflow.extensions import db
+from workflow.iin import redact
 from workflow.mail import render
 from workflow.models import AuditEvent, Nomination, User
-from workflow.notifications import messages
+from workflow.notifications import messages, wording
 from workflow.notifications.services import stage_label
 
 
@@ -23,34 +25,48 @@ def _render(delivery, subject_key: str, subject_values: dict, **context):
 
 
 def transition(delivery):
-
-
     event = db.session.get(AuditEvent, delivery.context["event_id"])
     nomination = db.session.get(Nomination, delivery.context["nomination_id"])
     user = db.session.get(User, delivery.user_id) if delivery.user_id else None
     with force_locale(delivery.language):
         stage = stage_label(event.to_status)
+        # Staff type comments freely; an e-mail leaves Tizim, so an IIN in one is masked.
+        comment = redact(event.comment or "")
+        reasons = [str(RETURN_REASON_LABELS[r]) for r in (event.data or {}).get("reasons", [])
+                   if r in RETURN_REASON_LABELS]
+        link = f"{_base()}/nominations/{nomination.id}"
+        own = wording.find("transition", event.action, delivery.language)
+        if own is not None:
+            return wording.render(own, {
+                "person": user.name if user else "", "reference": nomination.reference_code,
+                "candidate": nomination.candidate.full_name, "region": nomination.region.name,
+                "stage": stage, "details": wording.details(reasons, comment), "link": link})
         return _render(
             delivery, "transition", {"code": nomination.reference_code, "stage": stage},
             person=user.name if user else "", stage=stage, nomination=nomination,
             candidate_name=nomination.candidate.full_name, region=nomination.region.name,
-            sentence=str(messages.STAFF_MESSAGES.get(event.action, "")), comment=event.comment,
-            link=f"{_base()}/nominations/{nomination.id}",
+            sentence=str(messages.STAFF_MESSAGES.get(event.action, "")),
+            comment=comment, reasons=reasons, link=link,
         )
 
 
 def nominee(delivery):
-
-
     event = db.session.get(AuditEvent, delivery.context["event_id"])
     nomination = db.session.get(Nomination, delivery.context["nomination_id"])
     with force_locale(delivery.language):
         stage = stage_label(event.to_status)
+        status_url = f"{_base()}{current_app.config['PUBLIC_STATUS_PATH']}"
+        own = wording.find("nominee", event.action, delivery.language)
+        if own is not None:
+            return wording.render(own, {
+                "person": nomination.candidate.full_name,
+                "reference": nomination.reference_code, "stage": stage,
+                "status_url": status_url})
         return _render(
             delivery, "nominee", {"code": nomination.reference_code, "stage": stage},
             person=nomination.candidate.full_name, stage=stage, code=nomination.reference_code,
             sentence=str(messages.NOMINEE_MESSAGES.get(event.action, "")),
-            status_url=f"{_base()}{current_app.config['PUBLIC_STATUS_PATH']}",
+            status_url=status_url,
         )
 
 
@@ -80,5 +96,11 @@ def digest(delivery):
                    link=f"{_base()}/")
 
 
+# Template name -> renderer (a delivery in, subject/text/html out, or None: nothing to send).
+# Capabilities above this one add theirs in workflow.setup (the account's one-time links).
 RENDERERS = {"transition": transition, "nominee": nominee, "reminder": reminder,
              "digest": digest}
+
+
+def register(template: str, renderer) -> None:
+    RENDERERS[template] = renderer

@@ -15,8 +15,16 @@ from sqlalchemy import func, select
 from workflow.database import transaction
 from workflow.domain import Role, State
 from workflow.extensions import db
-from workflow.models import AuditEvent, Membership, Nomination, Region, User, utcnow
-from workflow.notifications.models import EmailDelivery, Notification
+from workflow.models import (
+    AuditEvent,
+    EmailDelivery,
+    Membership,
+    Nomination,
+    Notification,
+    Region,
+    User,
+    utcnow,
+)
 from workflow.notifications.services import notify_users
 
 # The states in which the next step is the coordinator's.
@@ -30,7 +38,7 @@ def local_today() -> date:
 
 def upcoming_sessions(region_id: int, start: date, end: date) -> list[dict]:
     """The region's planned sessions between ``start`` and ``end`` (inclusive), soonest first."""
-    from workflow.sessions.models import RegionalSession, SessionStatus
+    from workflow.models import RegionalSession, SessionStatus
 
     rows = db.session.scalars(
         select(RegionalSession)

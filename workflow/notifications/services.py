@@ -9,6 +9,7 @@ commit; a rollback takes all of it away. See docs/architecture.md, "Notification
 from __future__ import annotations
 
 import logging
+import smtplib
 from collections.abc import Iterable
 from datetime import timedelta
 
@@ -20,14 +21,17 @@ from workflow.database import transaction
 from workflow.domain import STATE_LABELS, Role, State
 from workflow.extensions import db
 from workflow.mail import OutgoingEmail, send
-from workflow.models import AuditEvent, Nomination, User, utcnow
-from workflow.notifications.messages import STAFF_MESSAGES
-from workflow.notifications.models import (
+from workflow.models import (
+    AuditEvent,
     DeliveryStatus,
     EmailDelivery,
+    Nomination,
     Notification,
     NotificationPreference,
+    User,
+    utcnow,
 )
+from workflow.notifications.messages import STAFF_MESSAGES
 from workflow.outbox import enqueue
 
 log = logging.getLogger(__name__)
@@ -124,6 +128,7 @@ def queue_email(key: str, recipient: str, *, template: str, language: str | None
     delivery = EmailDelivery(
         key=key, recipient=recipient, user_id=user_id, template=template,
         language=language or current_app.config["BABEL_DEFAULT_LOCALE"], context=context,
+        nomination_id=context.get("nomination_id"), event_id=context.get("event_id"),
         status=DeliveryStatus.QUEUED,
     )
     db.session.add(delivery)
@@ -172,11 +177,10 @@ def on_transition(nomination: Nomination, transition: pipeline.Transition,
                  action=transition.action, to_status=transition.target.value, **context)
     email = nomination.candidate.email
     if pipeline.NOMINEE in transition.notify and email:
-        # Nominees have no account: they hear in the default language (kk unless configured).
-        queue_email(f"{key}:nominee:email", email, template="nominee", language=None, **context)
+        # Nominees have no account: they hear in the language chosen for them at entry.
+        queue_email(f"{key}:nominee:email", email, template="nominee",
+                    language=nomination.candidate.language, **context)
 
-
-pipeline.transition_applied.connect(on_transition)
 
 
 # --- The bell. -------------------------------------------------------------------------------
@@ -265,11 +269,15 @@ def _finish(delivery_id: int, status: str, error: str | None = None) -> None:
         )
 
 
-def compose(delivery: EmailDelivery) -> OutgoingEmail:
-    """Render the delivery's e-mail in its language from the ids it holds."""
+def compose(delivery: EmailDelivery) -> OutgoingEmail | None:
+    """Render the delivery's e-mail in its language from the ids it holds; None when what it
+    was about no longer calls for it (a one-time link spent or superseded meanwhile)."""
     from workflow.notifications import emails
 
-    subject, text, html = emails.RENDERERS[delivery.template](delivery)
+    rendered = emails.RENDERERS[delivery.template](delivery)
+    if rendered is None:
+        return None
+    subject, text, html = rendered
     return OutgoingEmail(
         to=delivery.recipient, subject=subject, text=text, html=html,
         # The same delivery always carries the same Message-ID: a client that sees it twice
@@ -279,11 +287,25 @@ def compose(delivery: EmailDelivery) -> OutgoingEmail:
     )
 
 
+def refused_for_good(exc: Exception) -> bool:
+    """The SMTP server answered that this message will never pass (a 5xx reply).
+
+    Anything else — no server, a dropped connection, a timeout, "try again later" (4xx) — says
+    nothing against the message: the delivery stays queued however many tries failed, and once
+    the task's retries are spent the relay starts them again (NOTIFY_STALE_SECONDS), so a relay
+    that is down for an hour loses nothing.
+    """
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        return all(code >= 500 for code, _ in exc.recipients.values())
+    return isinstance(exc, smtplib.SMTPResponseException) and exc.smtp_code >= 500
+
+
 def send_delivery(delivery_id: int, *, final_attempt: bool = True) -> str:
     """Send one delivery if this run claims it; return what happened.
 
     :raise smtplib.SMTPException, OSError: the SMTP server failed; the row is queued again
-        (or failed when ``final_attempt``) and the caller retries.
+        (or failed when ``final_attempt`` and the server refused the message for good) and the
+        caller retries.
     """
     if not claim(delivery_id):
         return "skipped"
@@ -294,12 +316,15 @@ def send_delivery(delivery_id: int, *, final_attempt: bool = True) -> str:
         _finish(delivery_id, DeliveryStatus.FAILED, f"{type(exc).__name__}: {exc}")
         log.exception("delivery %s cannot be rendered", delivery_id)
         return "failed"
+    if message is None:
+        _finish(delivery_id, DeliveryStatus.VOID)
+        return "void"
     try:
         send(message)
     except Exception as exc:
         error = f"{type(exc).__name__}: {exc}"
-        _finish(delivery_id, DeliveryStatus.FAILED if final_attempt else DeliveryStatus.QUEUED,
-                error)
+        final = final_attempt and refused_for_good(exc)
+        _finish(delivery_id, DeliveryStatus.FAILED if final else DeliveryStatus.QUEUED, error)
         raise
     # Nothing between the SMTP server's "250 OK" and this UPDATE: the window stays small.
     _finish(delivery_id, DeliveryStatus.SENT)

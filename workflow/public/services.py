@@ -13,11 +13,11 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from workflow.domain import State
 from workflow.extensions import db
-from workflow.models import AuditEvent, Candidate, Nomination
+from workflow.models import Candidate, ChairmanOrder, ChairmanOrderItem, Membership, Nomination
 
 _NOT_CODE = re.compile(r"[\s\-\u2010-\u2015]")
 _STAND_IN = date(1, 1, 1)
@@ -84,17 +84,24 @@ def normalise_code(raw: str | None) -> str:
 @dataclass(frozen=True)
 class PublicStatus:
     stage: object
-    since: datetime
+    since: datetime | date
     next_step: object
     state: State
 
 
 def check_status(code: str, birth_date: date) -> PublicStatus | None:
     """The stage of the nomination with this code, if the birth date is the nominee's; else None."""
+    # The Chairman's decision and the membership date from the order itself (the date its
+    # memberships start), not from when Tizim recorded them: every page says that one date.
+    order_date = (select(func.max(ChairmanOrder.order_date))
+                  .join(ChairmanOrderItem, ChairmanOrderItem.order_id == ChairmanOrder.id)
+                  .where(ChairmanOrderItem.nomination_id == Nomination.id)
+                  .correlate(Nomination).scalar_subquery())
     row = db.session.execute(
         select(Nomination.status.label("status"), Nomination.status_changed_at,
-               Candidate.birth_date)
+               Candidate.birth_date, Membership.started_on, order_date.label("order_date"))
         .join(Candidate, Candidate.id == Nomination.candidate_id)
+        .outerjoin(Membership, Membership.nomination_id == Nomination.id)
         .where(Nomination.reference_code == normalise_code(code))
     ).first()
     stored = row.birth_date if row is not None else _STAND_IN
@@ -103,17 +110,14 @@ def check_status(code: str, birth_date: date) -> PublicStatus | None:
         return None
     state = State(row.status)
     stage, next_step = STAGES[state]
-    return PublicStatus(stage=stage, since=row.status_changed_at, next_step=next_step, state=state)
+    since = row.status_changed_at
+    if state == State.MEMBER and row.started_on is not None:
+        since = row.started_on
+    elif state in (State.APPROVED, State.REJECTED) and row.order_date is not None:
+        since = row.order_date
+    return PublicStatus(stage=stage, since=since, next_step=next_step, state=state)
 
 
 # --- The acknowledgement handed to the nominee. -------------------------------------------------
 
 
-def submitted_on(nomination: Nomination) -> date:
-    """When the nomination left its draft (or entered, on routes that start further on)."""
-    first = db.session.scalar(
-        select(AuditEvent.created_at)
-        .where(AuditEvent.nomination_id == nomination.id, AuditEvent.to_status != State.DRAFT)
-        .order_by(AuditEvent.id).limit(1)
-    )
-    return (first or nomination.created_at).date()

@@ -11,11 +11,14 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import joinedload
 from werkzeug.datastructures import FileStorage
 
-from workflow.database import transaction
+from workflow import audit
+from workflow.database import bounded_int, transaction
 from workflow.documents.services import store
-from workflow.domain import DocumentKind, EndGround, MembershipStatus
+from workflow.domain import DocumentKind, EndGround, MembershipStatus, Route
 from workflow.extensions import db
-from workflow.models import Candidate, Membership, Nomination
+from workflow.models import Candidate, ChairmanOrder, Membership, Nomination
+from workflow.permissions import scoped
+from workflow.refusal import Refusal, not_found
 
 PAGE_SIZE = 50
 
@@ -32,12 +35,6 @@ AGE_BAND_LABELS = {
     "45_59": _l("45 to 59"),
     "60_plus": _l("60 and over"),
 }
-
-
-class RegisterError(Exception):
-    def __init__(self, message):
-        super().__init__(str(message))
-        self.message = message
 
 
 @dataclass
@@ -57,8 +54,7 @@ class Filters:
     @classmethod
     def from_args(cls, args) -> Filters:
         def as_int(name):
-            value = args.get(name, "")
-            return int(value) if value.isdigit() else None
+            return bounded_int(args.get(name))
 
         since = None
         with contextlib.suppress(ValueError):
@@ -101,10 +97,10 @@ def birth_date_range(band: str, today: date) -> tuple[date, date]:
     return date.fromordinal(earliest.toordinal() + 1), latest
 
 
-def filtered(filters: Filters, *, today: date | None = None) -> Select:
-    """Memberships matching ``filters``, joined to their candidate and nomination."""
+def filtered(user, filters: Filters, *, today: date | None = None) -> Select:
+    """Memberships ``user`` may see matching ``filters``, joined to candidate and nomination."""
     today = today or date.today()
-    stmt = (select(Membership)
+    stmt = (scoped(select(Membership), user)
             .join(Candidate, Membership.candidate_id == Candidate.id)
             .join(Nomination, Membership.nomination_id == Nomination.id))
     if filters.status in (MembershipStatus.ACTIVE, MembershipStatus.ENDED):
@@ -139,9 +135,10 @@ class Page:
     filters: Filters = field(default_factory=Filters)
 
 
-def search(filters: Filters, *, after: int | None = None, limit: int = PAGE_SIZE) -> Page:
+def search(user, filters: Filters, *, after: int | None = None,
+           limit: int = PAGE_SIZE) -> Page:
     """One page of the register, newest membership first, keyset-paginated by id."""
-    stmt = filtered(filters)
+    stmt = filtered(user, filters)
     if after:
         stmt = stmt.where(Membership.id < after)
     rows = list(db.session.scalars(stmt.order_by(Membership.id.desc()).limit(limit + 1)))
@@ -150,69 +147,87 @@ def search(filters: Filters, *, after: int | None = None, limit: int = PAGE_SIZE
     return Page(rows, rows[-1].id if more and rows else None, filters)
 
 
-def all_matching(filters: Filters, *, limit: int = 20_000) -> list[Membership]:
+def all_matching(user, filters: Filters, *, limit: int = 20_000) -> list[Membership]:
     """Everything matching, for an export (bounded: the register holds hundreds)."""
-    return list(db.session.scalars(filtered(filters).order_by(Membership.id).limit(limit)))
+    return list(db.session.scalars(filtered(user, filters).order_by(Membership.id).limit(limit)))
 
 
-def ethnicities() -> list[str]:
-    stmt = (select(Candidate.ethnicity).join(Membership, Membership.candidate_id == Candidate.id)
+def ethnicities(user) -> list[str]:
+    stmt = (scoped(select(Candidate.ethnicity), user, Membership)
+            .join(Membership, Membership.candidate_id == Candidate.id)
             .distinct().order_by(Candidate.ethnicity))
     return list(db.session.scalars(stmt))
 
 
-def get_membership(membership_id: int) -> Membership | None:
-    stmt = select(Membership).where(Membership.id == membership_id).options(
+def get_membership(user, membership_id: int) -> Membership | None:
+    """The membership with its person and basis, if ``user`` may see it; else None."""
+    stmt = scoped(select(Membership), user).where(Membership.id == membership_id).options(
         joinedload(Membership.candidate), joinedload(Membership.region),
         joinedload(Membership.nomination).joinedload(Nomination.association))
     return db.session.scalar(stmt)
 
 
-def active_memberships(limit: int = 2000) -> list[Membership]:
-    """Active members, by number: whom a rotation may replace."""
-    stmt = (select(Membership).where(Membership.status == MembershipStatus.ACTIVE)
-            .options(joinedload(Membership.candidate), joinedload(Membership.region))
-            .order_by(Membership.member_number).limit(limit))
-    return list(db.session.scalars(stmt))
-
-
 def end_membership_in_transaction(membership: Membership | None, *, ground: str, ended_on: date,
-                                  document_id: int, comment: str = "") -> Membership:
-    """End an active membership with one Art. 17 ground, inside the caller's transaction.
+                                  document_id: int, comment: str = "", actor=None,
+                                  data: dict | None = None) -> Membership:
+    """End an active membership with one Art. 17 ground, inside the caller's transaction,
+    with its audit event (the ground, the date, the basis document; ``data`` adds more).
 
-    :raise RegisterError: no such membership, already ended, an unknown ground, or a date
+    :raise Refusal: no such membership, already ended, an unknown ground, or a date
         before the membership started.
     """
     if membership is None:
-        raise RegisterError(_l("The membership to end does not exist."))
+        raise not_found(_l("The membership to end does not exist."))
     if membership.status != MembershipStatus.ACTIVE:
-        raise RegisterError(_l("Membership %(number)s has already ended.",
-                               number=membership.member_number))
+        raise Refusal(_l("Membership %(number)s has already ended.",
+                               number=membership.member_number), code="wrong_state", status=409)
     if ground not in EndGround.__members__.values():
-        raise RegisterError(_l("Choose one of the grounds of Article 17."))
+        raise Refusal(_l("Choose one of the grounds of Article 17."), field="ground")
     if ended_on < membership.started_on:
-        raise RegisterError(_l("A membership cannot end before it started (%(date)s).",
-                               date=membership.started_on.isoformat()))
+        raise Refusal(_l("A membership cannot end before it started (%(date)s).",
+                               date=membership.started_on.isoformat()), field="ended_on")
     membership.status = MembershipStatus.ENDED
     membership.ended_on = ended_on
     membership.end_ground = str(ground)
     membership.end_document_id = document_id
     membership.end_comment = comment
+    audit.record(membership, "end", actor=actor,
+                 changes=("status", "ended_on", "end_ground", "end_document_id", "end_comment"),
+                 data={"ground": str(ground), "ended_on": ended_on, "document_id": document_id,
+                       **(data or {})},
+                 comment=comment, nomination=membership.nomination)
     return membership
+
+
+def effect_rotation(nomination: Nomination, ctx) -> None:
+    """``approve`` of a rotation: the membership it replaces ends on the order's date, with
+    the order as its basis — unless the member has left meanwhile on another ground."""
+    if nomination.route != Route.ROTATION or nomination.replaces_membership_id is None:
+        return
+    replaced = db.session.get(Membership, nomination.replaces_membership_id, with_for_update=True)
+    if replaced is None or replaced.status != MembershipStatus.ACTIVE:
+        return  # the successor stands
+    order = db.session.get(ChairmanOrder, ctx.data["order_id"])
+    end_membership_in_transaction(
+        replaced, ground=EndGround.ROTATION, ended_on=order.order_date,
+        document_id=order.document_id, actor=ctx.actor,
+        data={"order_id": order.id, "order_number": order.number,
+              "successor_nomination_id": nomination.id})
 
 
 def end_membership(user, membership_id: int, *, ground: str, ended_on: date,
                    document: FileStorage, comment: str = "") -> Membership:
     """End a membership with its ground, date and basis document, in one transaction.
 
-    :raise RegisterError: see ``end_membership_in_transaction``.
-    :raise DocumentRejected: the basis document is not acceptable.
+    :raise Refusal: see ``end_membership_in_transaction``, or the basis document is not
+        acceptable.
     """
-    with transaction():
-        membership = db.session.get(Membership, membership_id, with_for_update=True)
+    with transaction(actor=user):
+        membership = db.session.scalar(scoped(
+            select(Membership).where(Membership.id == membership_id), user).with_for_update())
         if membership is None:
-            raise RegisterError(_l("The membership to end does not exist."))
+            raise not_found(_l("The membership to end does not exist."))
         stored = store(document, DocumentKind.OTHER, nomination_id=membership.nomination_id,
                        uploaded_by_id=user.id)
         return end_membership_in_transaction(membership, ground=ground, ended_on=ended_on,
-                                             document_id=stored.id, comment=comment)
+                                             document_id=stored.id, comment=comment, actor=user)

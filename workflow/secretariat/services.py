@@ -4,9 +4,9 @@ routes."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
@@ -14,10 +14,11 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import joinedload
 from werkzeug.datastructures import FileStorage
 
-from workflow import pipeline
+from workflow import bulk, pipeline
+from workflow.candidates import services as candidates
 from workflow.database import transaction
 from workflow.documents.services import store
-from workflow.domain import RETURN_REASON_LABELS, DocumentKind, MembershipStatus, Route, State
+from workflow.domain import DocumentKind, MembershipStatus, Route, State
 from workflow.extensions import db
 from workflow.models import (
     Candidate,
@@ -27,7 +28,9 @@ from workflow.models import (
     Region,
     utcnow,
 )
-from workflow.nominations.services import scoped
+from workflow.nominations.services import check_not_nominated
+from workflow.permissions import scoped, visible
+from workflow.refusal import Refusal
 
 # The Secretariat's work queues, in the order the work flows.
 QUEUES = (State.FORWARDED, State.UNDER_REVIEW, State.COUNCIL_AGENDA, State.RECOMMENDED)
@@ -43,7 +46,6 @@ FUNNEL = (State.SUBMITTED, State.ON_AGENDA, State.SUPPORTED, State.FORWARDED, St
           State.MEMBER)
 OPEN_STATES = tuple(s for s in State if s not in pipeline.FINAL_STATES)
 
-RETURN_REASONS = RETURN_REASON_LABELS
 
 
 def expected_days(region: Region | None) -> int:
@@ -82,7 +84,7 @@ class Overview:
     now: datetime = field(default_factory=utcnow)
 
 
-def overview(*, queue_limit: int = 10, now: datetime | None = None) -> Overview:
+def overview(user, *, queue_limit: int = 10, now: datetime | None = None) -> Overview:
     """The national pipeline in three aggregate queries and one per queue (no N+1).
 
     Overdue: longer in its state than the region's expected days (or the default).
@@ -101,8 +103,8 @@ def overview(*, queue_limit: int = 10, now: datetime | None = None) -> Overview:
     )
     overdue = func.sum(case((Nomination.status_changed_at < cutoff, 1), else_=0))
     rows = db.session.execute(
-        select(Nomination.region_id, Nomination.status, func.count(), overdue)
-        .group_by(Nomination.region_id, Nomination.status)
+        scoped(select(Nomination.region_id, Nomination.status, func.count(), overdue), user,
+               Nomination).group_by(Nomination.region_id, Nomination.status)
     ).all()
     by_region: dict[int, dict[State, int]] = {r.id: {} for r in regions}
     overdue_region: dict[int, int] = {r.id: 0 for r in regions}
@@ -126,27 +128,52 @@ def overview(*, queue_limit: int = 10, now: datetime | None = None) -> Overview:
         funnel_max=max([n for _, n in funnel] + [1]),
         regions=region_rows,
         region_max=max([r.open for r in region_rows] + [1]),
-        queues={s: queue(s, limit=queue_limit) for s in QUEUES},
+        queues={s: queue(user, s, limit=queue_limit) for s in QUEUES},
         queue_totals={s: totals[s] for s in QUEUES},
         queue_overdue={s: overdue_state[s] for s in QUEUES},
         now=now,
     )
 
 
-def queue(state: State, *, limit: int = 50, after: tuple[datetime, int] | None = None,
-          user=None) -> list[Nomination]:
-    """Nominations in ``state``, longest waiting first (keyset on status_changed_at, id)."""
-    stmt = (select(Nomination).where(Nomination.status == state)
+def queue(user, state: State, *, limit: int = 50,
+          after: tuple[datetime, int] | None = None) -> list[Nomination]:
+    """Nominations ``user`` may see in ``state``, longest waiting first (keyset on
+    status_changed_at, id)."""
+    stmt = (scoped(select(Nomination), user, Nomination).where(Nomination.status == state)
             .options(joinedload(Nomination.candidate), joinedload(Nomination.region),
                      joinedload(Nomination.association))
             .order_by(Nomination.status_changed_at, Nomination.id))
-    if user is not None:
-        stmt = scoped(stmt, user)
     if after is not None:
         changed, last_id = after
         stmt = stmt.where((Nomination.status_changed_at > changed)
                           | ((Nomination.status_changed_at == changed) & (Nomination.id > last_id)))
     return list(db.session.scalars(stmt.limit(limit)))
+
+
+# --- Several at once, from a queue (all or none; the batch says what happened to each). ------
+
+# The queue's bulk actions, each fired through the channel the table names for it: accept and
+# return as their buttons and forms on the nomination's page, the agenda through the meeting
+# (``council.services.put_on_agenda``). A queue offers those whose sources hold its state.
+BULK_ACTIONS = ("accept", "return", "put_on_council_agenda")
+
+
+def bulk_actions(user, state: State) -> list[str]:
+    """The bulk actions of ``state``'s queue that ``user``'s role may fire (from the table)."""
+    return [a for a in BULK_ACTIONS if state in pipeline.BY_ACTION[a].sources
+            and user.role in pipeline.BY_ACTION[a].who]
+
+
+def accept_all(user, versions: Mapping[int, int | None]) -> bulk.Batch:
+    """Accept forwarded nominations for review, all or none."""
+    return bulk.apply_all(user, "accept", versions, channel=pipeline.Channel.BUTTON)
+
+
+def return_all(user, versions: Mapping[int, int | None], *, reasons: list[str],
+               comment: str = "") -> bulk.Batch:
+    """Return nominations for correction with one set of reasons, all or none."""
+    return bulk.apply_all(user, "return", versions, channel=pipeline.Channel.FORM,
+                          comment=comment, data={"reasons": reasons})
 
 
 # --- Review: the checklist and duplicates. -------------------------------------------------
@@ -233,54 +260,20 @@ def checklist(nomination: Nomination, documents: Iterable[Document] | None = Non
     ]
 
 
-def return_for_correction(user, nomination_id: int, *, reasons: list[str], comment: str,
-                          version: int | None) -> None:
-    """Return a nomination to its region with the reasons, kept in the audit event's data.
-
-    :raise pipeline.TransitionError: not returnable now, or no comment given.
-    """
-    reasons = [r for r in reasons if r in RETURN_REASONS]
-    if not reasons:
-        raise pipeline.TransitionError(_l("Choose at least one reason."), "guard")
-    with transaction():
-        pipeline.apply(nomination_id, "return", user, comment=comment,
-                       data={"reasons": reasons}, expected_version=version)
-
-
-def accept(user, nomination_id: int, *, version: int | None) -> None:
-    """Accept a forwarded nomination for review."""
-    with transaction():
-        pipeline.apply(nomination_id, "accept", user, expected_version=version)
-
-
 # --- Entering nominations on the other routes. ----------------------------------------------
 
 
-class EntryError(Exception):
-    def __init__(self, message):
-        super().__init__(str(message))
-        self.message = message
+def active_memberships(user, limit: int = 2000) -> list[Membership]:
+    """Active members, by number: whom a rotation may replace."""
+    stmt = (scoped(select(Membership), user).where(Membership.status == MembershipStatus.ACTIVE)
+            .options(joinedload(Membership.candidate), joinedload(Membership.region))
+            .order_by(Membership.member_number).limit(limit))
+    return list(db.session.scalars(stmt))
 
 
-@dataclass
-class CandidateData:
-    iin: str
-    surname: str
-    given_name: str
-    patronymic: str | None
-    birth_date: date
-    sex: str
-    citizenship: str
-    ethnicity: str
-    occupation: str
-    position: str
-    email: str | None
-    phone: str | None
-    consent_given_on: date | None
-    consent_form: str | None
 
 
-def enter_nomination(user, *, route: str, region_id: int, person: CandidateData,
+def enter_nomination(user, *, route: str, region_id: int, person: Mapping,
                      decision: FileStorage, association_id: int | None = None,
                      nominating_body: str | None = None, justification: str = "",
                      replaces_membership_id: int | None = None,
@@ -288,35 +281,23 @@ def enter_nomination(user, *, route: str, region_id: int, person: CandidateData,
                      ) -> Nomination:
     """Enter a nomination decided outside a regional session; it starts under review.
 
-    A candidate already known by IIN is reused, not duplicated.
+    The person is found by IIN (their record brought up to date, audited) or created.
 
-    :raise EntryError: the person is already nominated or a member, or the replaced
-        membership is not active.
-    :raise pipeline.TransitionError: the route is not open to this user.
-    :raise DocumentRejected: a document is not acceptable.
+    :raise Refusal: the person is already nominated or a member, the replaced membership is
+        not active, the route is not open to this user, or a document is not acceptable.
     """
     if route not in (Route.ASSOCIATION, Route.COUNCIL, Route.ROTATION):
-        raise EntryError(_l("This route is entered by a regional coordinator."))
-    with transaction():
-        candidate = db.session.scalar(select(Candidate).where(Candidate.iin == person.iin))
-        if candidate is None:
-            candidate = Candidate(region_id=region_id, **person.__dict__)
-            db.session.add(candidate)
-            db.session.flush()
-        else:
-            busy = db.session.scalar(select(func.count()).where(
-                Nomination.candidate_id == candidate.id,
-                Nomination.status.in_([s.value for s in OPEN_STATES])))
-            member = db.session.scalar(select(func.count()).where(
-                Membership.candidate_id == candidate.id,
-                Membership.status == MembershipStatus.ACTIVE))
-            if busy or member:
-                raise EntryError(_l("This person is already nominated or a member: "
-                                    "see the register and the queues."))
+        raise Refusal(_l("This route is entered by a regional coordinator."), field="route")
+    with transaction(actor=user):
+        existing = candidates.find(person["iin"])
+        if existing is not None:
+            check_not_nominated(user, existing)
+        candidate = candidates.take(user, person, region_id=region_id)
         if route == Route.ROTATION:
-            replaced = db.session.get(Membership, replaces_membership_id or 0)
+            replaced = visible(user, Membership, replaces_membership_id or 0)
             if replaced is None or replaced.status != MembershipStatus.ACTIVE:
-                raise EntryError(_l("Choose the active member being replaced."))
+                raise Refusal(_l("Choose the active member being replaced."),
+                              field="replaces_membership_id")
         nomination = Nomination(
             candidate=candidate, route=route, region_id=region_id,
             association_id=association_id if route == Route.ASSOCIATION else None,

@@ -1,0 +1,68 @@
+"""The templates' fast words and dates say exactly what Flask-Babel says, in every language,
+and follow ``force_locale`` (issue 14: they are found once per locale, not per call)."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+import flask_babel
+import pytest
+from flask import render_template_string
+from flask_babel import force_locale
+
+from workflow import domain, templating
+
+LOCALES = ("kk", "ru", "en")
+DATE_FORMATS = ("short", "medium", "long", "full", "dd.MM.yyyy")
+FORMATS = (*DATE_FORMATS, "d MMMM y, HH:mm")
+MOMENTS = [
+    datetime(2026, 11, 29, 18, 59, 59, tzinfo=UTC),  # 23:59 in Almaty: still the 29th
+    datetime(2026, 11, 29, 19, 0, 0, tzinfo=UTC),  # 00:00 in Almaty: the 30th
+    datetime(2025, 3, 1, 0, 0, 0),  # naive: read as UTC, as Flask-Babel does
+    datetime(2024, 2, 29, 12, 30, 5, tzinfo=UTC) + timedelta(hours=5),
+]
+DAYS = [date(2026, 1, 1), date(2024, 2, 29), date(1950, 12, 31)]
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_dates_and_times_as_flask_babel_writes_them(app, locale):
+    with app.test_request_context("/"), force_locale(locale):
+        for fmt in FORMATS:
+            for moment in MOMENTS:
+                assert templating.format_datetime(moment, fmt) == \
+                    flask_babel.format_datetime(moment, fmt), (fmt, moment)
+        for fmt in DATE_FORMATS:
+            for moment in MOMENTS:
+                assert templating.format_date(moment, fmt) == \
+                    flask_babel.format_date(moment, fmt), (fmt, moment)
+            for day in DAYS:
+                assert templating.format_date(day, fmt) == flask_babel.format_date(day, fmt)
+        assert templating.format_date(None) == templating.format_datetime(None) == "—"
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_labels_and_words_as_the_catalog_says_them(app, locale):
+    with app.test_request_context("/"), force_locale(locale):
+        for name in templating.LABELS:
+            labels = getattr(domain, name)
+            fast = templating.Labels(labels)
+            assert dict(fast) == {key: str(label) for key, label in labels.items()}, name
+        html = render_template_string("{{ _('Route') }}|{{ STATE_LABELS['draft'] }}|"
+                                      "{{ ngettext('%(num)d day', '%(num)d days', 3) }}")
+        assert html == "|".join((flask_babel.gettext("Route"), str(domain.STATE_LABELS["draft"]),
+                                 flask_babel.ngettext("%(num)d day", "%(num)d days", 3)))
+
+
+def test_a_forced_locale_inside_a_request_is_obeyed(app):
+    """An e-mail rendered in its recipient's language in the middle of a Kazakh page."""
+    template = "{{ STATE_LABELS['approved'] }} {{ _('Route') }} {{ day|date('long') }}"
+    said = {}
+    with app.test_request_context("/", headers={"Accept-Language": "kk"}):
+        for locale in ("kk", "ru", "kk", "en"):
+            with force_locale(locale):
+                said.setdefault(locale, set()).add(
+                    render_template_string(template, day=date(2026, 5, 1)))
+                expected = (f"{domain.STATE_LABELS['approved']} {flask_babel.gettext('Route')} "
+                            f"{flask_babel.format_date(date(2026, 5, 1), 'long')}")
+                assert said[locale] == {expected}
+    assert len({next(iter(v)) for v in said.values()}) == 3

@@ -1,0 +1,1 @@
+"""The nominee's own consent to personal data processing, given through a single-use link."""
