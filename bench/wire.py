@@ -37,6 +37,8 @@ class RoundTripProxy:
         self.port = self._listener.getsockname()[1]
         self._open: list[socket.socket] = []
         self._closed = False
+        self._live = 0  # server connections whose end has not yet been passed to the client
+        self._ended = threading.Condition(self._lock)
 
     # --- what a caller uses ---------------------------------------------------------------
 
@@ -58,6 +60,13 @@ class RoundTripProxy:
         with self._lock:
             return {"round_trips": self.round_trips - snapshot[0],
                     "connections": self.connections - snapshot[1]}
+
+    def wait_until_ended(self, timeout: float = 10.0) -> bool:
+        """Wait until every server connection that ended has had its last message and its end
+        passed on to the client: a server process's exit is seen by ``pg_stat_activity``
+        before this proxy's thread has forwarded it."""
+        with self._ended:
+            return self._ended.wait_for(lambda: self._live == 0, timeout)
 
     def kill_all(self) -> None:
         """Cut every proxied connection, as a restarted server would."""
@@ -94,6 +103,7 @@ class RoundTripProxy:
                 s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             with self._lock:
                 self._open += [client, server]
+                self._live += 1
             threading.Thread(target=self._pump, args=(client, server), daemon=True).start()
             threading.Thread(target=self._count, args=(server, client), daemon=True).start()
 
@@ -135,3 +145,6 @@ class RoundTripProxy:
             for s in (server, client):
                 with contextlib.suppress(OSError):
                     s.shutdown(socket.SHUT_RDWR)
+            with self._ended:
+                self._live -= 1
+                self._ended.notify_all()

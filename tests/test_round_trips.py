@@ -115,6 +115,7 @@ def test_a_connection_the_server_ended_is_not_handed_to_the_next_request(proxied
     db.session.remove()  # the test's own session leaves its connection too
     database = counted.config["SQLALCHEMY_DATABASE_URI"].rsplit("/", 1)[1].split("?")[0]
     assert terminate_backends(database) >= 1
+    assert proxy.wait_until_ended(), "the proxy did not pass the servers' goodbye on"
     before = proxy.snapshot()
     response = client.get(path)
     assert response.status_code == 200, response.get_data(as_text=True)[:500]
