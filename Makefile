@@ -39,7 +39,7 @@ lint: install
 # Extract every marked string (templates, Python, e-mails), merge into the kk/ru/en catalogs,
 # compile. The keywords are Flask-Babel's: _ gettext ngettext pgettext are Babel's defaults;
 # lazy_gettext/_l and lazy_ngettext/_ln are ours. Comments starting "TRANSLATORS:" reach the .po.
-I18N_KEYWORDS := -k _l -k lazy_gettext -k ngettext:1,2 -k _n:1,2 -k lazy_ngettext:1,2 -k _ln:1,2 \
+I18N_KEYWORDS := -k _l -k lazy_gettext -k body_text -k ngettext:1,2 -k _n:1,2 -k lazy_ngettext:1,2 -k _ln:1,2 \
 	-k lazy_pgettext:1c,2
 i18n: install
 	$(BIN)/pybabel extract -F babel.cfg $(I18N_KEYWORDS) --add-comments=TRANSLATORS: \

@@ -1,5 +1,8 @@
 """The body Tizim serves is configuration (workflow/data/bodies/*.toml), checked at start."""
 
+import html as html_module
+import io
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -7,6 +10,7 @@ import pytest
 from config import ConfigError
 from workflow import bodies, create_app
 from workflow.domain import Route, State
+from workflow.extensions import db
 
 SHIPPED = sorted(p.stem for p in bodies.BODIES_DIR.glob("*.toml"))
 
@@ -137,3 +141,58 @@ def test_only_the_bodys_routes_are_taken(app, make, monkeypatch):
         make.nomination()  # the regional route
     assert refused.value.code == "not_allowed"
     assert make.nomination(State.UNDER_REVIEW, route=Route.COUNCIL).route == Route.COUNCIL
+
+
+# What a member, a nominee and an e-mail read names the body served, never another one. The
+# words of the Assembly: its name in any case form (the regional assemblies are lower case).
+ASSEMBLY_WORDS = ("Ассамбле", "Assembly", "АССАМБЛЕ")
+
+
+def _no_assembly(text: str, where: str) -> None:
+    found = [w for w in ASSEMBLY_WORDS if w in text]
+    assert not found, f"{where} names the Assembly ({found}) under the People's Council"
+
+
+@pytest.mark.parametrize("language", ["kk", "ru", "en"])
+def test_under_the_peoples_council_nothing_a_member_or_nominee_reads_names_the_assembly(
+        app, client, auth, monkeypatch, language):
+    from pypdf import PdfReader
+
+    from tests.factories import PASSWORD, membership
+    from workflow import mail
+    from workflow.auth.services import set_password
+    from workflow.domain import STATE_LABELS
+    from workflow.notifications.messages import NOMINEE_MESSAGES
+    from workflow.papers import content
+    from workflow.public.services import STAGES
+
+    monkeypatch.setitem(app.config, "BODY_CONFIG", bodies.load("peoples_council"))
+    name = {"kk": "Халық кеңесі", "ru": "Народного совета", "en": "People's Council"}[language]
+    with app.test_request_context(headers={"Accept-Language": language}):
+        for state, (stage, then) in STAGES.items():
+            _no_assembly(f"{stage} {then}", f"the nominee's stage {state}")
+        for action, text in NOMINEE_MESSAGES.items():
+            _no_assembly(str(text), f"the nominee's message for {action}")
+        assert name in str(STATE_LABELS[State.MEMBER])
+    for template in ("account_invitation", "consent_request"):
+        with app.test_request_context():
+            _, text, html = mail.render(template, language, "—", link="https://tizim.kz/x",
+                                        person="Айгүл", expires_at=datetime(2026, 12, 1))
+        _no_assembly(text + html, f"the e-mail {template}")
+        assert name in text and name in html_module.unescape(html)
+
+    member = membership()
+    set_password(member.user, PASSWORD)
+    db.session.commit()
+    client.set_cookie("lang", language)
+    auth.login(member.user)
+    home = html_module.unescape(client.get("/").get_data(as_text=True))
+    _no_assembly(home, "the member's home page")
+    assert name in home
+    pdf = client.get(f"/members/{member.id}/certificate.pdf")
+    assert pdf.status_code == 200
+    printed = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.data)).pages)
+    _no_assembly(printed, "the certificate")
+    assert "ХАЛЫҚ КЕҢЕСІ" in printed or "НАРОДНЫЙ СОВЕТ" in printed
+    assert content.body_of("certificate", content.facts("certificate", member))[1] == \
+        "Секретариат Народного совета"

@@ -78,6 +78,15 @@ class Certificate(_Strict):
     member_of: TwoLanguages
 
 
+class PaperHead(_Strict):
+    """The letterhead of the body's papers, where it is not the Assembly's: its name, and the
+    Council and Secretariat that issue minutes, orders and certificates."""
+
+    name: TwoLanguages
+    council: TwoLanguages
+    secretariat: TwoLanguages
+
+
 class Group(_Strict):
     """A named group of seats: the members nominated by associations of these kinds and levels
     (either list empty: any)."""
@@ -129,8 +138,16 @@ class Voting(_Strict):
 
 class Body(_Strict):
     key: Key
-    name: Words
+    name: Words  # the full name, as a heading says it
+    # The name as Tizim's sentences use it (``words``): ``of`` after "a member of", "nominated
+    # for membership of" (kk and ru: the genitive; en: with its article); ``short`` after
+    # "the Secretariat of", "a paper of" (kk: the short name as the modifier of an izafet,
+    # "Ассамблея Хатшылығы"; ru: the genitive; en: with its article). Each defaults to the one
+    # before it.
+    of: Words | None = None
+    short: Words | None = None
     certificate: Certificate
+    letterhead: PaperHead | None = None  # None: the Assembly's (workflow/papers/wording.py)
     routes: tuple[Route, ...] = Field(min_length=1)
     # The body's own words for a route, where Tizim's (domain.ROUTE_LABELS) do not fit it.
     route_names: dict[Route, Words] = Field(default_factory=dict)
@@ -161,6 +178,12 @@ class Body(_Strict):
                 raise ValueError(f"the route quotas' ceilings ({ceilings}) exceed the body's "
                                  f"{self.members} members")
         return self
+
+    def words(self) -> dict[str, str]:
+        """The body's names for Tizim's texts, in the current language: ``%(body)s`` is
+        ``of``, ``%(body_short)s`` is ``short`` (``domain.body_text`` fills them in)."""
+        of = self.of or self.name
+        return {"body": str(of), "body_short": str(self.short or of)}
 
     @property
     def capped(self) -> bool:

@@ -3,7 +3,19 @@
 from dataclasses import dataclass
 from enum import StrEnum
 
+from flask import current_app
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
+from flask_babel.speaklater import LazyString
+
+
+def body_text(message: str, **variables) -> LazyString:
+    """A lazy text that names the body Tizim serves (``TIZIM_BODY``): ``%(body)s`` is its name
+    after "a member of", ``%(body_short)s`` its short name (``workflow.bodies.Body.words``),
+    both in the language the text is read in; ``variables`` fill in the rest. Extracted like
+    ``_l`` (``make i18n``)."""
+    return LazyString(lambda: gettext(
+        message, **current_app.config["BODY_CONFIG"].words(), **variables))
 
 
 class Role(StrEnum):
@@ -88,7 +100,7 @@ STATE_LABELS = {
     State.APPROVED: _l("Approved by the Chairman"),
     State.REJECTED: _l("Rejected by the Chairman"),
     State.WITHDRAWN: _l("Withdrawn"),
-    State.MEMBER: _l("Member of the Assembly"),
+    State.MEMBER: body_text("Member of %(body_short)s"),
 }
 
 

@@ -48,6 +48,7 @@ from workflow.domain import (
     Role,
     Route,
     State,
+    body_text,
 )
 from workflow.extensions import db
 from workflow.models import AuditEvent, Document, Membership, Nomination, utcnow
@@ -245,7 +246,7 @@ def no_other_open_nomination(nomination: Nomination, ctx: Context) -> str | None
         Membership.candidate_id == nomination.candidate_id, Membership.status == "active"
     )
     if db.session.scalar(member):
-        return _l("This person is already a member of the Assembly.")
+        return body_text("This person is already a member of %(body_short)s.")
     return None
 
 

@@ -15,8 +15,9 @@ from flask_babel import (
 )
 from flask_login import current_user
 from markupsafe import Markup, escape
+from werkzeug.local import LocalProxy
 
-from workflow import domain, events, permissions
+from workflow import bodies, domain, events, permissions
 from workflow.iin import mask
 from workflow.voting import Threshold
 
@@ -207,6 +208,9 @@ def register(app: Flask) -> None:
         describe_event=events.describe,
     )
     app.jinja_env.globals["ROUTE_LABELS"] = RouteLabels(domain.ROUTE_LABELS)
+    # The body served (TIZIM_BODY), in e-mails and imported macros too: {{ served_body.name }},
+    # and _("… %(body)s …", **served_body.words()) for a sentence that names it.
+    app.jinja_env.globals["served_body"] = LocalProxy(bodies.current)
 
     @app.context_processor
     def globals_():

@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 from werkzeug.datastructures import FileStorage
 
 from workflow import audit
-from workflow.domain import ConsentForm, Role, State
+from workflow.domain import ConsentForm, Role, State, body_text
 from workflow.extensions import db
 from workflow.iin import normalize
 from workflow.models import Candidate, Membership, Nomination
@@ -37,9 +37,9 @@ EMPTY_AS_TEXT = frozenset({"occupation", "position"})
 FINAL = (State.DECLINED_REGIONALLY, State.COUNCIL_DECLINED, State.REJECTED, State.WITHDRAWN,
          State.MEMBER)
 
-KEPT_ELSEWHERE = _l(
+KEPT_ELSEWHERE = body_text(
     "A person with this IIN is already registered in Tizim, and their record cannot be "
-    "changed from your region. Ask the Secretariat of the Assembly: it keeps the records of "
+    "changed from your region. Ask the Secretariat of %(body_short)s: it keeps the records of "
     "people nominated or serving elsewhere.")
 
 

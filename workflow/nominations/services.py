@@ -19,7 +19,7 @@ from workflow import pipeline
 from workflow.candidates import services as candidates
 from workflow.database import DB_INT_MAX, is_postgres, transaction
 from workflow.documents import services as documents
-from workflow.domain import Role, Route, State
+from workflow.domain import Role, Route, State, body_text
 from workflow.extensions import db
 from workflow.iin import normalize
 from workflow.models import (
@@ -288,8 +288,8 @@ def check_not_nominated(user, candidate: Candidate, nomination_id: int | None = 
     if member is not None:
         if get_nomination(user, member.nomination_id) is None:
             raise Refusal(candidates.KEPT_ELSEWHERE, code="duplicate", field="iin", status=409)
-        raise Refusal(_l("A person with this IIN is already a member of the Assembly "
-                         "(%(number)s).", number=member.member_number), code="duplicate",
+        raise Refusal(body_text("A person with this IIN is already a member of %(body_short)s "
+                                "(%(number)s).", number=member.member_number), code="duplicate",
                       field="iin", status=409,
                       link=("nominations.detail", {"nomination_id": member.nomination_id}))
 

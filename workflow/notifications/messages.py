@@ -2,6 +2,8 @@
 
 from flask_babel import lazy_gettext as _l
 
+from workflow.domain import body_text
+
 # Sentence for staff (coordinators, the Secretariat), per action.
 STAFF_MESSAGES = {
     "create": _l("A nomination was entered."),
@@ -31,10 +33,11 @@ NOMINEE_MESSAGES = {
     "submit": _l("Your nomination has been registered and waits for a regional assembly session."),
     "support": _l("The regional assembly session supported your nomination."),
     "decline_regionally": _l("The regional assembly session did not support your nomination."),
-    "forward": _l("Your nomination has been forwarded to the Secretariat of the Assembly."),
-    "put_on_council_agenda": _l("Your nomination is on the agenda of the Council of the Assembly."),
-    "recommend": _l("The Council of the Assembly recommended you to the Chairman of the Assembly."),
-    "decline_by_council": _l("The Council of the Assembly declined your nomination."),
+    "forward": body_text("Your nomination has been forwarded to the Secretariat of "
+                         "%(body_short)s."),
+    "put_on_council_agenda": _l("Your nomination is on the agenda of the Council."),
+    "recommend": body_text("The Council recommended you to the Chairman of %(body_short)s."),
+    "decline_by_council": _l("The Council declined your nomination."),
     "reject": _l("Your nomination was not approved."),
     "withdraw": _l("Your nomination has been withdrawn."),
 }

@@ -181,9 +181,19 @@ def acknowledgement_facts(nomination: Nomination) -> dict:
             "submitted_on": submitted_on(nomination).isoformat(), "status_page": status_page}
 
 
+def _letterhead() -> dict:
+    """The letterhead of the body served where it is not the Assembly's (kept in the facts,
+    so a paper reads the same after the body changes)."""
+    head = current_app.config["BODY_CONFIG"].letterhead
+    if head is None:
+        return {}
+    return {"letterhead": {part: [getattr(head, part).kk, getattr(head, part).ru]
+                           for part in ("name", "council", "secretariat")}}
+
+
 def facts(kind: str, subject) -> dict:
     """Every figure and name the paper prints, from the record."""
-    return {
+    return _letterhead() | {
         PaperKind.SESSION_AGENDA: lambda s: session_facts(s, with_votes=False),
         PaperKind.SESSION_PROTOCOL: lambda s: session_facts(s, with_votes=True),
         PaperKind.COUNCIL_AGENDA: lambda m: meeting_facts(m, with_votes=False),
@@ -446,12 +456,13 @@ def body_of(kind: str, f: dict) -> tuple[str, str]:
     if kind in (PaperKind.SESSION_AGENDA, PaperKind.SESSION_PROTOCOL):
         return (w.REGIONAL_BODY[0].format(region=f["region"]["kk"]),
                 w.REGIONAL_BODY[1].format(region=f["region"]["ru"]))
+    head = f.get("letterhead") or {}
     if kind in (PaperKind.COUNCIL_AGENDA, PaperKind.COUNCIL_MINUTES):
-        return w.COUNCIL_BODY
+        return tuple(head.get("council") or w.COUNCIL_BODY)
     if kind == PaperKind.ACKNOWLEDGEMENT:
         return (w.REGIONAL_BODY[0].format(region=f["region"]["kk"]),
                 w.REGIONAL_BODY[1].format(region=f["region"]["ru"]))
-    return w.SECRETARIAT_BODY
+    return tuple(head.get("secretariat") or w.SECRETARIAT_BODY)
 
 
 def render(kind: str, f: dict, *, language: str, code: str, verify_url: str, issued_on,
@@ -462,6 +473,7 @@ def render(kind: str, f: dict, *, language: str, code: str, verify_url: str, iss
     short = title[index] if language in ("kk", "ru") else f"{title[0]} / {title[1]}"
     number = f.get("number", "")
     head = Letterhead(language=language, body=body_of(kind, f),
+                      issuer=tuple((f.get("letterhead") or {}).get("name") or w.ASSEMBLY),
                       short_title=f"{short} · № {number}" if number else short, code=code,
                       verify_url=verify_url, issued_on=issued_on,
                       keywords=f"tizim-verify:{code}")

@@ -54,6 +54,7 @@ class Letterhead:
     verify_url: str  # where the code is checked (also in the QR code)
     issued_on: datetime
     keywords: str
+    issuer: tuple[str, str] = w.ASSEMBLY  # the body's name, (kk, ru), capitals
 
 
 class OfficialPaper(FPDF):
@@ -65,7 +66,7 @@ class OfficialPaper(FPDF):
         self.set_creation_date(head.issued_on)
         self.set_title(metadata_title)
         self.set_subject(metadata_title)
-        self.set_author(w.ASSEMBLY[0].title() + " / " + w.ASSEMBLY[1].title())
+        self.set_author(head.issuer[0].title() + " / " + head.issuer[1].title())
         self.set_creator("Tizim")
         self.set_keywords(head.keywords)
         self.set_lang("kk" if head.language != "ru" else "ru")
@@ -95,7 +96,7 @@ class OfficialPaper(FPDF):
         self.set_y(10)
         self.set_font(FONT, "", 7)
         self.set_text_color(*GREY)
-        self.cell(60, 4, w.ASSEMBLY[1] if self.head.language == "ru" else w.ASSEMBLY[0])
+        self.cell(60, 4, self.head.issuer[1 if self.head.language == "ru" else 0])
         self.cell(0, 4, self.head.short_title, align="R", **NEXT_LINE)
         self.set_draw_color(*INK)
         self.set_line_width(0.2)
@@ -106,8 +107,9 @@ class OfficialPaper(FPDF):
     def _letterhead(self) -> None:
         column = (self.w - 2 * MARGIN - 30) / 2
         top = 14
-        for x, name, body in ((MARGIN, w.ASSEMBLY[0], self.head.body[0]),
-                              (self.w - MARGIN - column, w.ASSEMBLY[1], self.head.body[1])):
+        issuer = self.head.issuer
+        for x, name, body in ((MARGIN, issuer[0], self.head.body[0]),
+                              (self.w - MARGIN - column, issuer[1], self.head.body[1])):
             self.set_xy(x, top)
             self.set_font(FONT, "B", 10.5)
             self.multi_cell(column, 5, name, align="C", new_x=XPos.LEFT, new_y=YPos.NEXT)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from flask_babel import gettext as _
 from fpdf import FPDF
 
+from workflow import bodies
 from workflow.events import FIELD_LABELS
 from workflow.papers.layout import FONT, FONT_DIR
 
@@ -41,7 +42,7 @@ def render(export: dict) -> bytes:
                 line(str(FIELD_LABELS.get(key, key)), value)
 
     heading(_("What Tizim holds about a person"), 14)
-    line(_("Operator"), f'{_("Assembly of People of Kazakhstan")} · {_("Secretariat")}')
+    line(_("Operator"), f'{bodies.current().name} · {_("Secretariat")}')
     line(_("Exported"), export["exported_at"])
     heading(_("Person"))
     block(export["person"])

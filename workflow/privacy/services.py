@@ -30,7 +30,7 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, exists, or_, select, update
 
-from workflow import audit, pipeline
+from workflow import audit, bodies, pipeline
 from workflow.candidates.services import FINAL
 from workflow.database import transaction
 from workflow.documents.services import discard, paper_path, remove_after_commit
@@ -374,7 +374,7 @@ def subject_access(candidate: Candidate) -> dict:
                     for r in db.session.scalars(select(DestructionRecord).where(
                         DestructionRecord.candidate_id == candidate.id))]
     return {
-        "operator": "Secretariat of the Assembly of People of Kazakhstan",
+        "operator": f"Secretariat of the {bodies.current().name.en}",
         "law": "Law of the Republic of Kazakhstan of 21 May 2013 No. 94-V",
         "exported_at": _plain(utcnow()),
         "person": person, "consent": consent, "documents": own_documents,

@@ -15,7 +15,7 @@ from datetime import date, datetime
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
-from workflow.domain import State
+from workflow.domain import State, body_text
 from workflow.extensions import db
 from workflow.models import Candidate, ChairmanOrder, ChairmanOrderItem, Membership, Nomination
 
@@ -36,40 +36,41 @@ STAGES = {
         _l("The session votes on it; the result is known soon after the session.")),
     State.SUPPORTED: (
         _l("Supported by the regional assembly"),
-        _l("The region sends it to the Secretariat of the Assembly.")),
+        body_text("The region sends it to the Secretariat of %(body_short)s.")),
     State.DECLINED_REGIONALLY: (
         _l("Not supported by the regional assembly"),
         _l("The nomination has ended here. Your region's coordinator can explain the decision.")),
     State.FORWARDED: (
-        _l("Received by the Secretariat of the Assembly"),
+        body_text("Received by the Secretariat of %(body_short)s"),
         _l("The Secretariat checks the documents.")),
     State.RETURNED: (
         _l("Returned to the region to complete the documents"),
         _l("The region corrects what was asked and sends it to the Secretariat again.")),
     State.UNDER_REVIEW: (
         _l("The Secretariat is checking the documents"),
-        _l("Then it goes on the agenda of the Council of the Assembly.")),
+        _l("Then it goes on the agenda of the Council.")),
     State.COUNCIL_AGENDA: (
-        _l("On the agenda of the Council of the Assembly"),
-        _l("The Council decides whether to recommend it to the Chairman of the Assembly.")),
+        _l("On the agenda of the Council"),
+        body_text("The Council decides whether to recommend it to the Chairman of "
+                  "%(body_short)s.")),
     State.RECOMMENDED: (
-        _l("Recommended by the Council to the Chairman of the Assembly"),
-        _l("The Chairman of the Assembly decides.")),
+        body_text("Recommended by the Council to the Chairman of %(body_short)s"),
+        body_text("The Chairman of %(body_short)s decides.")),
     State.COUNCIL_DECLINED: (
-        _l("Not recommended by the Council of the Assembly"),
+        _l("Not recommended by the Council"),
         _l("The nomination has ended here. Your region's coordinator can explain the decision.")),
     State.APPROVED: (
-        _l("Approved by the Chairman of the Assembly"),
+        body_text("Approved by the Chairman of %(body_short)s"),
         _l("The membership is being registered. If you gave an e-mail, an invitation to your "
            "member account will come to it.")),
     State.REJECTED: (
-        _l("Not approved by the Chairman of the Assembly"),
+        body_text("Not approved by the Chairman of %(body_short)s"),
         _l("The nomination has ended here. Your region's coordinator can explain the decision.")),
     State.WITHDRAWN: (
         _l("Withdrawn"),
         _l("The nomination has ended here. Your region's coordinator can tell you more.")),
     State.MEMBER: (
-        _l("You are a member of the Assembly"),
+        body_text("You are a member of %(body_short)s"),
         _l("If you gave an e-mail, an invitation to your member account was sent to it. The "
            "Secretariat can send it again.")),
 }
