@@ -55,7 +55,7 @@ def test_the_default_is_the_assembly_as_tizim_always_served_it():
     assert body.key == "assembly"
     assert body.routes == tuple(Route)
     assert not body.capped and body.voting is None  # nothing refused, COUNCIL_* settings hold
-    assert body.name.kk == "Қазақстан халқы ассамблеясы"
+    assert body.name.kk == "Қазақстан халқы Ассамблеясы"
 
 
 def test_the_peoples_council_has_three_quotas_of_42_filling_its_126_seats():
