@@ -276,7 +276,8 @@ def create_session():
 @idempotent
 @api.validate(json=s.DecisionsIn, resp=Response(HTTP_200=s.SessionOut), tags=["sessions"])
 def session_decisions(session_id: int):
-    """Record the session's attendance and each item's votes or deferral; the outcomes are
+    """Record the session's attendance and each item's votes or deferral, and who is recused
+    from an item (``recusal``: not counted in its quorum or majority); the outcomes are
     computed from the session's rule (closing the session applies them)."""
     return jsonify(services.record_decisions(_me(), session_id, _json()))
 
