@@ -1,17 +1,24 @@
-"""A regional session's record through the JSON API: an item's recusal — the same service as
-the session page (tests/test_recusal.py), reached through
-``POST /api/v1/sessions/{id}/decisions``."""
+"""A regional session's record through the JSON API: an item's recusal, and a session held
+without quorum — the same services as the session page (tests/test_recusal.py,
+tests/test_session_changes.py), reached through ``POST /api/v1/sessions/{id}/decisions`` and
+``…/no-quorum``."""
 
 from __future__ import annotations
 
+import io
+
 import pytest
+from sqlalchemy import select
+from werkzeug.datastructures import FileStorage
 
 from tests import factories as f
 from workflow.account import tokens
 from workflow.domain import Role, State
 from workflow.extensions import db
-from workflow.models import Nomination, RegionalSession, SessionItem, SessionStatus
+from workflow.models import AuditEvent, Nomination, RegionalSession, SessionItem, SessionStatus
 from workflow.sessions import services as sessions
+
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 
 def bearer(user) -> dict:
@@ -118,14 +125,47 @@ def test_a_reason_outside_the_fixed_list_is_refused_by_the_schema(client, coordi
     assert answer.get_json()["field"] == "items.0.recusal.reason"
 
 
-def test_another_regions_coordinator_gets_404(client, coordinator):
+def test_a_session_without_quorum_is_recorded_and_defers_every_item(client, coordinator):
+    headers = bearer(coordinator)
+    session, nominations = planned(client, coordinator, headers, n_items=2, members_total=40)
+    url = f"/api/v1/sessions/{session['id']}/no-quorum"
+    # 21 of 40 make a quorum: the votes are recorded instead.
+    refused = client.post(url, headers=headers, json={"members_present": 21})
+    assert refused.status_code == 422, refused.get_data(as_text=True)
+    assert refused.get_json()["field"] == "members_present"
+    assert "make a quorum" in refused.get_json()["detail"]
+
+    answer = client.post(url, headers=headers, json={"members_present": 18})
+    assert answer.status_code == 200, answer.get_data(as_text=True)
+    body = answer.get_json()
+    assert (body["no_quorum"], body["members_present"], body["status"]) == (True, 18, "recorded")
+    assert [(i["outcome"], i["deferred"]) for i in body["items"]] == [("defer", True)] * 2
+    db.session.expire_all()
+    stored = db.session.get(RegionalSession, session["id"])
+    assert stored.no_quorum and stored.status == SessionStatus.RECORDED
+    [event] = db.session.scalars(select(AuditEvent).where(
+        AuditEvent.entity_type == "session", AuditEvent.entity_id == stored.id,
+        AuditEvent.action == "no_quorum"))
+    assert event.data == {"present": 18, "members_total": 40, "needed": 21}
+    assert event.actor_id == coordinator.id and event.via == "api"
+    # Closing applies the deferrals through the pipeline: back to wait for a session.
+    sessions.attach_protocol(coordinator, stored.id, FileStorage(io.BytesIO(PDF), "p.pdf"))
+    sessions.close(coordinator, stored.id)
+    for n in nominations:
+        db.session.refresh(n)
+        assert n.status == State.SUBMITTED
+        assert n.events[-1].action == "defer" and n.events[-1].data["no_quorum"] is True
+
+
+def test_another_regions_coordinator_gets_404_for_both(client, coordinator):
     session, _ = planned(client, coordinator, bearer(coordinator))
     outsider = bearer(f.user(Role.COORDINATOR, "KZ-71"))
     item_id = session["items"][0]["item_id"]
     for path, body in (
             ("decisions", {"members_present": 9, "items": [
                 {"item_id": item_id, "votes_for": 4, "votes_against": 2,
-                 "recusal": RELATIVES}]}),):
+                 "recusal": RELATIVES}]}),
+            ("no-quorum", {"members_present": 1})):
         answer = client.post(f"/api/v1/sessions/{session['id']}/{path}", headers=outsider,
                              json=body)
         assert answer.status_code == 404, (path, answer.get_data(as_text=True))
@@ -137,8 +177,10 @@ def test_another_regions_coordinator_gets_404(client, coordinator):
     assert db.session.get(SessionItem, item_id).recused is None
 
 
-def test_the_document_describes_the_recusal(client):
+def test_the_document_describes_the_recusal_and_the_no_quorum_call(client):
     document = client.get("/api/v1/openapi.json").get_json()
+    operation = document["paths"]["/api/v1/sessions/{session_id}/no-quorum"]["post"]
+    assert operation["tags"] == ["sessions"] and "404" in operation["responses"]
     schemas = document["components"]["schemas"]
     recusal = next(v for k, v in schemas.items() if k.endswith(".RecusalIn"))
     assert recusal["properties"]["reason"]["anyOf"][0]["enum"] == [

@@ -296,6 +296,8 @@ class SessionOut(Documented):
     place: str
     members_total: int
     members_present: int | None
+    no_quorum: bool
+    """Recorded as held without quorum: every item deferred for that reason."""
     quorum: str
     majority: str
     status: str
@@ -345,6 +347,13 @@ class DecisionsIn(Strict):
 
     members_present: int = Field(ge=0, le=10000)
     items: list[ItemVotes] = Field(max_length=500)
+
+
+class NoQuorumIn(Strict):
+    """The attendance of a session held without quorum: every open item is deferred for that
+    reason (closing the session applies the deferrals)."""
+
+    members_present: int = Field(ge=0, le=10000)
 
 
 # --- Members and the public status. ---------------------------------------------------------------

@@ -324,7 +324,8 @@ def session_json(session: RegionalSession) -> dict:
         "id": session.id, "region": session.region.iso_code, "number": session.number,
         "held_on": session.held_on.isoformat(), "place": session.place,
         "members_total": session.members_total, "members_present": session.members_present,
-        "quorum": session.quorum, "majority": session.majority, "status": session.status,
+        "no_quorum": bool(session.no_quorum), "quorum": session.quorum,
+        "majority": session.majority, "status": session.status,
         "items": [{"item_id": i.id, "position": i.position, "nomination_id": i.nomination_id,
                    "reference_code": i.nomination.reference_code, "votes_for": i.votes_for,
                    "votes_against": i.votes_against, "votes_abstain": i.votes_abstain,
@@ -365,6 +366,12 @@ def record_decisions(user, session_id: int, body) -> dict:
         recusal=_recusal(item.recusal))
         for item in body.items}
     session = sessions_service.record(user, session_id, body.members_present, votes)
+    return session_json(db.session.get(RegionalSession, session.id))
+
+
+def record_no_quorum(user, session_id: int, body) -> dict:
+    """The session page's "No quorum": every open item deferred for that reason."""
+    session = sessions_service.record_no_quorum(user, session_id, body.members_present)
     return session_json(db.session.get(RegionalSession, session.id))
 
 
