@@ -272,7 +272,8 @@ def test_another_regions_objects_are_404_through_every_api_endpoint(app, client)
     ids = {"nomination_id": nomination.id, "document_id": document.id,
            "session_id": session_id, "membership_id": membership.id}
     bodies = {"api.transition": {"action": "withdraw", "comment": "x"},
-              "api.session_decisions": {"members_present": 30, "items": []}}
+              "api.session_decisions": {"members_present": 30, "items": []},
+              "api.session_no_quorum": {"members_present": 1}}
     outsider, owner = bearer(f.user(Role.COORDINATOR, "KZ-71")), bearer(f.user(Role.COORDINATOR))
     rules = [r for r in api_rules(app) if r.arguments]
     assert {a for r in rules for a in r.arguments} <= set(ids), "add the argument to ids"

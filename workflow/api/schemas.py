@@ -14,12 +14,13 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 from spectree.model_adapter.pydantic_adapter import BaseFile
 
-from workflow.domain import AssociationKind, AssociationLevel, Route, State
+from workflow.domain import RECUSAL_REASON_LABELS, AssociationKind, AssociationLevel, Route, State
 from workflow.pipeline import MAX_ID, MAX_TEXT
 
 Id = Field(ge=1, le=MAX_ID)
 StateName = Literal[tuple(s.value for s in State)]  # type: ignore[valid-type]
 RouteName = Literal[tuple(r.value for r in Route)]  # type: ignore[valid-type]
+RecusalReason = Literal[tuple(RECUSAL_REASON_LABELS)]  # type: ignore[valid-type]
 
 
 class Documented(BaseModel):
@@ -266,6 +267,27 @@ class FeedPage(Documented):
 # --- Sessions. --------------------------------------------------------------------------------------
 
 
+class RecusalOut(Documented):
+    count: int
+    names: str | None
+    reason: RecusalReason | None  # type: ignore[valid-type]
+    note: str | None
+
+
+class SessionItemOut(Documented):
+    item_id: int
+    position: int
+    nomination_id: int
+    reference_code: str
+    votes_for: int | None
+    votes_against: int | None
+    votes_abstain: int | None
+    deferred: bool
+    outcome: str | None
+    recusal: RecusalOut | None
+    """Those recused from this item, as recorded; null when nobody was."""
+
+
 class SessionOut(Documented):
     id: int
     region: str
@@ -274,10 +296,12 @@ class SessionOut(Documented):
     place: str
     members_total: int
     members_present: int | None
+    no_quorum: bool
+    """Recorded as held without quorum: every item deferred for that reason."""
     quorum: str
     majority: str
     status: str
-    items: list[dict[str, Any]]
+    items: list[SessionItemOut]
 
 
 class SessionList(Documented):
@@ -294,6 +318,19 @@ class SessionIn(Strict):
     rule_override_reason: str | None = Field(default=None, max_length=2000)
 
 
+class RecusalIn(Strict):
+    """Participants recused from one item for a conflict of interest (the candidate, a
+    relative, the nominating association's head …): they count in neither the item's quorum
+    nor its majority. Who and why are required with a count; ``note`` with ``other``."""
+
+    count: int = Field(ge=0, le=10000)
+    names: str | None = Field(default=None, max_length=500)
+    """Who is recused."""
+    reason: RecusalReason | None = None  # type: ignore[valid-type]
+    note: str | None = Field(default=None, max_length=500)
+    """The conflict of interest, when the reason is ``other``."""
+
+
 class ItemVotes(Strict):
     item_id: int = Id
     votes_for: int | None = Field(default=None, ge=0, le=10000)
@@ -301,6 +338,7 @@ class ItemVotes(Strict):
     votes_abstain: int | None = Field(default=None, ge=0, le=10000)
     deferred: bool = False
     reason: str | None = Field(default=None, max_length=500)
+    recusal: RecusalIn | None = None
 
 
 class DecisionsIn(Strict):
@@ -309,6 +347,13 @@ class DecisionsIn(Strict):
 
     members_present: int = Field(ge=0, le=10000)
     items: list[ItemVotes] = Field(max_length=500)
+
+
+class NoQuorumIn(Strict):
+    """The attendance of a session held without quorum: every open item is deferred for that
+    reason (closing the session applies the deferrals)."""
+
+    members_present: int = Field(ge=0, le=10000)
 
 
 # --- Members and the public status. ---------------------------------------------------------------

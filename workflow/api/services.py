@@ -41,6 +41,7 @@ from workflow.public import services as public_service
 from workflow.refusal import Refusal, not_found
 from workflow.sessions import services as sessions_service
 from workflow.sessions.forms import PlanForm
+from workflow.voting import Recusal
 
 # The API fires what the nomination's page fires, through the same channels: a button's
 # action or a form's, with the same data. Sessions, the Council, orders and the system
@@ -323,11 +324,15 @@ def session_json(session: RegionalSession) -> dict:
         "id": session.id, "region": session.region.iso_code, "number": session.number,
         "held_on": session.held_on.isoformat(), "place": session.place,
         "members_total": session.members_total, "members_present": session.members_present,
-        "quorum": session.quorum, "majority": session.majority, "status": session.status,
+        "no_quorum": bool(session.no_quorum), "quorum": session.quorum,
+        "majority": session.majority, "status": session.status,
         "items": [{"item_id": i.id, "position": i.position, "nomination_id": i.nomination_id,
                    "reference_code": i.nomination.reference_code, "votes_for": i.votes_for,
                    "votes_against": i.votes_against, "votes_abstain": i.votes_abstain,
-                   "deferred": i.deferred, "outcome": i.outcome} for i in items],
+                   "deferred": i.deferred, "outcome": i.outcome,
+                   "recusal": {"count": i.recused, "names": i.recusal_names,
+                               "reason": i.recusal_reason, "note": i.recusal_note}
+                   if i.recused else None} for i in items],
     }
 
 
@@ -347,12 +352,26 @@ def plan_session(user, body) -> dict:
     return session_json(db.session.get(RegionalSession, session.id))
 
 
+def _recusal(given) -> Recusal:
+    """An item's recusal as the session page builds it from its row; ``record`` checks it."""
+    if given is None:
+        return Recusal()
+    return Recusal(given.count, given.names or "", given.reason or "", given.note or "")
+
+
 def record_decisions(user, session_id: int, body) -> dict:
     votes = {item.item_id: sessions_service.Votes(
         votes_for=item.votes_for, votes_against=item.votes_against,
-        votes_abstain=item.votes_abstain, deferred=item.deferred, reason=item.reason)
+        votes_abstain=item.votes_abstain, deferred=item.deferred, reason=item.reason,
+        recusal=_recusal(item.recusal))
         for item in body.items}
     session = sessions_service.record(user, session_id, body.members_present, votes)
+    return session_json(db.session.get(RegionalSession, session.id))
+
+
+def record_no_quorum(user, session_id: int, body) -> dict:
+    """The session page's "No quorum": every open item deferred for that reason."""
+    session = sessions_service.record_no_quorum(user, session_id, body.members_present)
     return session_json(db.session.get(RegionalSession, session.id))
 
 

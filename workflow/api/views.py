@@ -276,9 +276,22 @@ def create_session():
 @idempotent
 @api.validate(json=s.DecisionsIn, resp=Response(HTTP_200=s.SessionOut), tags=["sessions"])
 def session_decisions(session_id: int):
-    """Record the session's attendance and each item's votes or deferral; the outcomes are
+    """Record the session's attendance and each item's votes or deferral, and who is recused
+    from an item (``recusal``: not counted in its quorum or majority); the outcomes are
     computed from the session's rule (closing the session applies them)."""
     return jsonify(services.record_decisions(_me(), session_id, _json()))
+
+
+@bp.route("/sessions/<int:session_id>/no-quorum", methods=["POST"])
+@requires("sessions.manage")
+@found(services.visible_session, "session_id")
+@idempotent
+@api.validate(json=s.NoQuorumIn, resp=Response(HTTP_200=s.SessionOut), tags=["sessions"])
+def session_no_quorum(session_id: int):
+    """Record the session as held without quorum, with its attendance: every open item is
+    deferred for that reason (closing the session applies the deferrals). Refused when those
+    present make a quorum: record the votes (``…/decisions``) instead."""
+    return jsonify(services.record_no_quorum(_me(), session_id, _json()))
 
 
 # --- Members. --------------------------------------------------------------------------------------
