@@ -66,3 +66,19 @@ def test_a_forced_locale_inside_a_request_is_obeyed(app):
                             f"{flask_babel.format_date(date(2026, 5, 1), 'long')}")
                 assert said[locale] == {expected}
     assert len({next(iter(v)) for v in said.values()}) == 3
+
+
+def test_python_texts_find_their_catalog_fast_and_obey_a_forced_locale(app):
+    """gettext and lazy strings in Python go through FastDomain; they say what Flask-Babel's
+    own domain says, in the request's language and in a forced one, and back again."""
+    reference = flask_babel.Domain()  # Flask-Babel's own catalog look-up
+    route = flask_babel.lazy_gettext("Route")
+    said = {}
+    with app.test_request_context("/", headers={"Accept-Language": "kk"}):
+        assert isinstance(flask_babel.get_domain(), templating.FastDomain)
+        for locale in ("kk", "ru", "kk", "en"):
+            with force_locale(locale):
+                said[locale] = str(route)
+                assert said[locale] == reference.gettext("Route") == flask_babel.gettext("Route")
+        assert flask_babel.gettext("Route") == said["kk"]  # the request's own language again
+    assert len(set(said.values())) == 3

@@ -5,8 +5,11 @@ from datetime import datetime
 
 from babel import dates as babel_dates
 from flask import Flask, current_app, request
+from flask.globals import _cv_app
 from flask_babel import (
+    Domain,
     format_decimal,
+    get_domain,
     get_locale,
     get_timezone,
     get_translations,
@@ -89,19 +92,75 @@ def share(rule) -> str:
 _STANDARD = ("full", "long", "medium", "short")
 _DATE_PATTERNS: dict = {}
 _DATETIME_PATTERNS: dict = {}
-_TRANSLATIONS: dict = {}
+
+
+class Words:
+    """What one locale needs, found once per process: its catalog, its label tables and date
+    patterns (keyed by this object: identity hashing, not ``babel.Locale``'s slow ``__eq__``)."""
+
+    __slots__ = ("locale", "translations")
+
+    def __init__(self, locale, translations):
+        self.locale = locale
+        self.translations = translations
+
+
+_WORDS: dict[str, Words] = {}
+
+
+def _babel_context():
+    """Flask-Babel's namespace of the current context (``g._flask_babel``: the locale, the time
+    zone, what ``force_locale`` sets), read without the three proxy look-ups ``get_locale``
+    makes on each call."""
+    ctx = _cv_app.get(None)
+    return None if ctx is None else ctx.g.__dict__.get("_flask_babel")
+
+
+def words() -> Words | None:
+    """The current locale's ``Words``; None outside an application context.
+
+    The locale is Flask-Babel's own (``get_locale`` chooses it once per request, and
+    ``force_locale`` replaces it): only the look-up is faster. A context remembers the
+    ``Words`` of the locale object it last saw, so a forced locale is noticed at once."""
+    ns = _babel_context()
+    locale = getattr(ns, "babel_locale", None)
+    if locale is None:
+        locale = get_locale()
+        if locale is None:
+            return None
+        ns = _babel_context()
+    seen = getattr(ns, "tizim_words", None)
+    if seen is not None and seen[0] is locale:
+        return seen[1]
+    key = str(locale)
+    found = _WORDS.get(key)
+    if found is None:
+        # Flask-Babel's own loading (not FastDomain's, which asks this function).
+        found = _WORDS[key] = Words(locale, Domain.get_translations(get_domain()))
+    ns.tizim_words = (locale, found)
+    return found
+
+
+def current_timezone():
+    """``get_timezone()``, read from where Flask-Babel keeps it once it has chosen it."""
+    zone = getattr(_babel_context(), "babel_tzinfo", None)
+    return zone if zone is not None else get_timezone()
 
 
 def translations():
     """The catalog of the current locale (Flask-Babel's own object, kept per locale)."""
-    locale = get_locale()
-    try:
-        return _TRANSLATIONS[locale]
-    except KeyError:
-        found = get_translations()
-        if locale is not None:
-            _TRANSLATIONS[locale] = found
-        return found
+    found = words()
+    return found.translations if found is not None else get_translations()
+
+
+class FastDomain(Domain):
+    """Flask-Babel's message domain, finding the catalog through ``translations()``: every
+    ``gettext`` and lazy string in Python code costs a dictionary look-up, not a dozen context
+    look-ups (installed by ``register``)."""
+
+    def get_translations(self):
+        found = words()
+        return found.translations if found is not None else super().get_translations()
 
 
 class Labels(Mapping):
@@ -113,15 +172,18 @@ class Labels(Mapping):
         self.by_locale: dict = {}
 
     def _table(self) -> dict:
-        locale = get_locale()
-        table = self.by_locale.get(locale)
-        if table is None:
-            # Markup, as before: a lazy string renders unescaped (its __html__), and these are
-            # the catalog's own words.
-            table = {key: Markup(str(label))  # noqa: S704
-                     for key, label in self.labels.items()}
-            if locale is not None:
-                self.by_locale[locale] = table
+        current = words()
+        # A label may name the body served (domain.body_text): a table is for one body.
+        body = current_app.config["BODY_CONFIG"]
+        made = self.by_locale.get(current)
+        if made is not None and made[0] is body:
+            return made[1]
+        # Markup, as before: a lazy string renders unescaped (its __html__), and these are
+        # the catalog's own words.
+        table = {key: Markup(str(label))  # noqa: S704
+                 for key, label in self.labels.items()}
+        if current is not None:
+            self.by_locale[current] = (body, table)
         return table
 
     def __getitem__(self, key):
@@ -147,15 +209,16 @@ def format_date(value, fmt: str = "medium") -> str:
     if not value:
         return "—"
     if isinstance(value, datetime):
-        zone = get_timezone()
+        zone = current_timezone()
         value = zone.normalize(babel_dates._ensure_datetime_tzinfo(value, zone))
         value = value.date()
-    locale = get_locale()
-    if fmt not in _STANDARD:
+    current = words()
+    locale = current.locale if current is not None else get_locale()
+    if fmt not in _STANDARD or current is None:
         return babel_dates.format_date(value, fmt, locale=locale)
-    pattern = _DATE_PATTERNS.get((locale, fmt))
+    pattern = _DATE_PATTERNS.get((current, fmt))
     if pattern is None:
-        pattern = _DATE_PATTERNS[locale, fmt] = babel_dates.parse_pattern(
+        pattern = _DATE_PATTERNS[current, fmt] = babel_dates.parse_pattern(
             babel_dates.get_date_format(fmt, locale=locale))
     return pattern.apply(value, locale)
 
@@ -164,12 +227,13 @@ def format_datetime(value, fmt: str = "medium") -> str:
     """As ``flask_babel.format_datetime``: in the user's time zone, the locale's pattern."""
     if not value:
         return "—"
-    zone, locale = get_timezone(), get_locale()
-    if fmt not in _STANDARD:
+    zone, current = current_timezone(), words()
+    locale = current.locale if current is not None else get_locale()
+    if fmt not in _STANDARD or current is None:
         return babel_dates.format_datetime(value, fmt, tzinfo=zone, locale=locale)
-    patterns = _DATETIME_PATTERNS.get((locale, fmt))
+    patterns = _DATETIME_PATTERNS.get((current, fmt))
     if patterns is None:
-        patterns = _DATETIME_PATTERNS[locale, fmt] = (
+        patterns = _DATETIME_PATTERNS[current, fmt] = (
             babel_dates.get_datetime_format(fmt, locale=locale).replace("'", ""),
             babel_dates.parse_pattern(babel_dates.get_time_format(fmt, locale=locale)),
             babel_dates.parse_pattern(babel_dates.get_date_format(fmt, locale=locale)))
@@ -182,6 +246,10 @@ def format_datetime(value, fmt: str = "medium") -> str:
 
 
 def register(app: Flask) -> None:
+    # Flask-Babel's gettext and lazy strings find the catalog the fast way too.
+    from workflow.extensions import babel
+
+    babel.__dict__["domain_instance"] = FastDomain()  # Babel's own is a cached_property
     app.jinja_env.filters["mask_iin"] = mask
     app.jinja_env.filters["width_class"] = width_class
     app.jinja_env.filters["country"] = country
