@@ -22,7 +22,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
                 "workflow.database", "workflow.mail", "workflow.outbox", "workflow.iin",
                 "workflow.voting", "workflow.refusal", "workflow.regions", "workflow.celery",
                 "workflow.audit", "workflow.validators", "workflow.health", "workflow.bodies",
-                "workflow.quotas")),
+                "workflow.quotas", "workflow.i18n")),
     ("pipeline and permissions", ("workflow.pipeline", "workflow.permissions", "workflow.bulk")),
     ("candidates, documents, associations, notifications",
      ("workflow.candidates", "workflow.documents", "workflow.associations",

@@ -82,3 +82,7 @@ def test_python_texts_find_their_catalog_fast_and_obey_a_forced_locale(app):
                 assert said[locale] == reference.gettext("Route") == flask_babel.gettext("Route")
         assert flask_babel.gettext("Route") == said["kk"]  # the request's own language again
     assert len(set(said.values())) == 3
+
+
+def test_every_state_has_its_badge_colour():
+    assert set(templating.STATE_COLOURS) == {s.value for s in domain.State}

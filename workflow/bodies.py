@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import Annotated
 
 from flask import current_app
-from flask_babel import get_locale
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -31,6 +30,7 @@ from pydantic import (
 
 from config import ConfigError
 from workflow.domain import ROUTE_LABELS, AssociationKind, AssociationLevel, Route
+from workflow.i18n import language
 from workflow.voting import Threshold
 
 BODIES_DIR = Path(__file__).parent / "data" / "bodies"
@@ -57,11 +57,7 @@ class Words(_Strict):
     en: Text
 
     def __str__(self) -> str:
-        try:
-            lang = str(get_locale() or "kk")
-        except RuntimeError:  # outside a request
-            lang = "kk"
-        return getattr(self, lang, None) or self.kk
+        return getattr(self, language() or "kk", None) or self.kk  # no context: Kazakh
 
 
 class TwoLanguages(_Strict):

@@ -2,17 +2,13 @@
 
 from collections.abc import Mapping
 from datetime import datetime
+from functools import lru_cache
 
 from babel import dates as babel_dates
 from flask import Flask, current_app, request
-from flask.globals import _cv_app
 from flask_babel import (
-    Domain,
     format_decimal,
-    get_domain,
     get_locale,
-    get_timezone,
-    get_translations,
     gettext,
     lazy_pgettext,
 )
@@ -21,6 +17,7 @@ from markupsafe import Markup, escape
 from werkzeug.local import LocalProxy
 
 from workflow import bodies, domain, events, permissions
+from workflow.i18n import FastDomain, Words, current_timezone, language, translations, words
 from workflow.iin import mask
 from workflow.voting import Threshold
 
@@ -46,6 +43,15 @@ NAVIGATION = (
     ("notifications.wordings", lazy_pgettext("menu", "E-mails"), "email.wording"),
 )
 
+
+# The colour of each state's badge (macros/ui.html state_badge): made once, not per badge.
+STATE_COLOURS = {
+    "draft": "secondary", "submitted": "info", "on_agenda": "info", "supported": "primary",
+    "declined_regionally": "dark", "forwarded": "primary", "returned": "warning",
+    "under_review": "primary", "council_agenda": "primary", "recommended": "primary",
+    "council_declined": "dark", "approved": "success", "rejected": "dark",
+    "withdrawn": "secondary", "member": "success",
+}
 
 # The label tables templates read, each wrapped in ``Labels``.
 LABELS = ("STATE_LABELS", "ROUTE_LABELS", "ROLE_LABELS", "SEX_LABELS", "LANGUAGE_LABELS",
@@ -92,75 +98,6 @@ def share(rule) -> str:
 _STANDARD = ("full", "long", "medium", "short")
 _DATE_PATTERNS: dict = {}
 _DATETIME_PATTERNS: dict = {}
-
-
-class Words:
-    """What one locale needs, found once per process: its catalog, its label tables and date
-    patterns (keyed by this object: identity hashing, not ``babel.Locale``'s slow ``__eq__``)."""
-
-    __slots__ = ("locale", "translations")
-
-    def __init__(self, locale, translations):
-        self.locale = locale
-        self.translations = translations
-
-
-_WORDS: dict[str, Words] = {}
-
-
-def _babel_context():
-    """Flask-Babel's namespace of the current context (``g._flask_babel``: the locale, the time
-    zone, what ``force_locale`` sets), read without the three proxy look-ups ``get_locale``
-    makes on each call."""
-    ctx = _cv_app.get(None)
-    return None if ctx is None else ctx.g.__dict__.get("_flask_babel")
-
-
-def words() -> Words | None:
-    """The current locale's ``Words``; None outside an application context.
-
-    The locale is Flask-Babel's own (``get_locale`` chooses it once per request, and
-    ``force_locale`` replaces it): only the look-up is faster. A context remembers the
-    ``Words`` of the locale object it last saw, so a forced locale is noticed at once."""
-    ns = _babel_context()
-    locale = getattr(ns, "babel_locale", None)
-    if locale is None:
-        locale = get_locale()
-        if locale is None:
-            return None
-        ns = _babel_context()
-    seen = getattr(ns, "tizim_words", None)
-    if seen is not None and seen[0] is locale:
-        return seen[1]
-    key = str(locale)
-    found = _WORDS.get(key)
-    if found is None:
-        # Flask-Babel's own loading (not FastDomain's, which asks this function).
-        found = _WORDS[key] = Words(locale, Domain.get_translations(get_domain()))
-    ns.tizim_words = (locale, found)
-    return found
-
-
-def current_timezone():
-    """``get_timezone()``, read from where Flask-Babel keeps it once it has chosen it."""
-    zone = getattr(_babel_context(), "babel_tzinfo", None)
-    return zone if zone is not None else get_timezone()
-
-
-def translations():
-    """The catalog of the current locale (Flask-Babel's own object, kept per locale)."""
-    found = words()
-    return found.translations if found is not None else get_translations()
-
-
-class FastDomain(Domain):
-    """Flask-Babel's message domain, finding the catalog through ``translations()``: every
-    ``gettext`` and lazy string in Python code costs a dictionary look-up, not a dozen context
-    look-ups (installed by ``register``)."""
-
-    def get_translations(self):
-        found = words()
-        return found.translations if found is not None else super().get_translations()
 
 
 class Labels(Mapping):
@@ -213,14 +150,19 @@ def format_date(value, fmt: str = "medium") -> str:
         value = zone.normalize(babel_dates._ensure_datetime_tzinfo(value, zone))
         value = value.date()
     current = words()
-    locale = current.locale if current is not None else get_locale()
     if fmt not in _STANDARD or current is None:
+        locale = current.locale if current is not None else get_locale()
         return babel_dates.format_date(value, fmt, locale=locale)
+    return _day_in_words(current, fmt, value)
+
+
+@lru_cache(maxsize=8192)  # a list page says the same few days fifty times; a day is no secret
+def _day_in_words(current: Words, fmt: str, day) -> str:
     pattern = _DATE_PATTERNS.get((current, fmt))
     if pattern is None:
         pattern = _DATE_PATTERNS[current, fmt] = babel_dates.parse_pattern(
-            babel_dates.get_date_format(fmt, locale=locale))
-    return pattern.apply(value, locale)
+            babel_dates.get_date_format(fmt, locale=current.locale))
+    return pattern.apply(day, current.locale)
 
 
 def format_datetime(value, fmt: str = "medium") -> str:
@@ -274,6 +216,7 @@ def register(app: Flask) -> None:
         can_view_nomination=permissions.can_view_nomination,
         shown_iin=permissions.shown_iin,
         describe_event=events.describe,
+        STATE_COLOURS=STATE_COLOURS,
     )
     app.jinja_env.globals["ROUTE_LABELS"] = RouteLabels(domain.ROUTE_LABELS)
     # The body served (TIZIM_BODY), in e-mails and imported macros too: {{ served_body.name }},
@@ -288,7 +231,7 @@ def register(app: Flask) -> None:
                 if permissions.allowed(perm)
             ],
             "languages": current_app.config["LANGUAGES"],
-            "current_locale": str(get_locale() or current_app.config["BABEL_DEFAULT_LOCALE"]),
+            "current_locale": language() or current_app.config["BABEL_DEFAULT_LOCALE"],
             "current_user": current_user,
             "request_path": request.full_path.rstrip("?") if request else "/",
             # The body served (TIZIM_BODY): {{ body.name }} says its name in the page's language.

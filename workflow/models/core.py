@@ -11,7 +11,6 @@ import secrets
 from datetime import UTC, date, datetime
 from enum import StrEnum
 
-from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin
 from sqlalchemy import (
@@ -32,6 +31,7 @@ from sqlalchemy.sql import exists
 
 from workflow.domain import MembershipStatus, State, name_key
 from workflow.extensions import db
+from workflow.i18n import language
 
 
 class RowScope(StrEnum):
@@ -79,10 +79,7 @@ class LocalizedName:
 
     @property
     def name(self) -> str:
-        try:
-            lang = str(get_locale() or "kk")
-        except RuntimeError:  # outside a request
-            lang = "kk"
+        lang = language() or "kk"  # outside an application context: Kazakh
         return getattr(self, f"name_{lang}", None) or self.name_kk
 
 
