@@ -20,11 +20,13 @@ import platform
 import random
 import re
 import secrets
+import shutil
 import signal
 import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import urllib.parse
@@ -43,6 +45,7 @@ sys.path.insert(0, str(ROOT))
 
 ADMIN_URL = os.environ.get("TIZIM_BENCH_POSTGRES",
                            "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+UA = "tizim-bench"  # the session is bound to the browser that logged in: one for all
 PASSWORD = "bench-password-2026"  # noqa: S105 - a throwaway database
 SURNAMES = ["Ахметов", "Иванова", "Ким", "Хасанова", "Шмидт", "Мирзаев", "Коваленко", "Галиев",
             "Пак", "Нұрланқызы", "Алиев", "Дюсенбаева", "Оганесян", "Бойко", "Юсупов", "Сейткали",
@@ -220,6 +223,7 @@ def login(base: str, email: str) -> str:
     """Log in through the real form; return the Cookie header the clients will send."""
     jar = CookieJar()
     opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    opener.addheaders = [("User-Agent", UA)]
     page = opener.open(f"{base}/auth/login").read().decode()
     token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page)[1]
     body = urllib.parse.urlencode({"csrf_token": token, "email": email, "password": PASSWORD})
@@ -228,7 +232,7 @@ def login(base: str, email: str) -> str:
 
 
 def fetch(url: str, cookie: str) -> float:
-    request = urllib.request.Request(url, headers={"Cookie": cookie})
+    request = urllib.request.Request(url, headers={"Cookie": cookie, "User-Agent": UA})
     started = time.perf_counter()
     with urllib.request.urlopen(request) as response:  # noqa: S310 - our own local server
         body = response.read()
@@ -239,7 +243,7 @@ def fetch(url: str, cookie: str) -> float:
 
 def fetch_any(url: str, cookie: str) -> float:
     """As ``fetch``, for a page that may list nothing."""
-    request = urllib.request.Request(url, headers={"Cookie": cookie})
+    request = urllib.request.Request(url, headers={"Cookie": cookie, "User-Agent": UA})
     started = time.perf_counter()
     with urllib.request.urlopen(request) as response:  # noqa: S310 - our own local server
         response.read()
@@ -480,7 +484,54 @@ def target_of(base: str, label: str, params: dict) -> str:
     return f"{base}/nominations/?{urllib.parse.urlencode(params)}"
 
 
-def timed(target: str, label: str, cookie: str, clients: int, requests: int) -> dict:
+# wrk reports each percentile through this script (latencies in microseconds).
+WRK_SCRIPT = """
+done = function(summary, latency, requests)
+  io.write(string.format("RESULT %d %d %d %d %d %d\\n", latency:percentile(50),
+    latency:percentile(95), latency.max, summary.requests, summary.duration,
+    summary.errors.status + summary.errors.connect + summary.errors.read
+    + summary.errors.write + summary.errors.timeout))
+end
+"""
+
+
+def measure_wrk(url: str, cookie: str, clients: int, seconds: int) -> dict:
+    """``clients`` keep-alive connections driven by wrk for ``seconds`` (wrk costs the shared
+    cores far less than Python clients do); the one-client figures as ``measure``'s."""
+    checked = fetch
+    try:
+        fetch(url, cookie)
+    except RuntimeError:  # a page with no rows at this size (or an unknown reference code)
+        checked = fetch_any
+    for _ in range(5):
+        checked(url, cookie)
+    sequential = sorted(checked(url, cookie) for _ in range(20))
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
+        script.write(WRK_SCRIPT)
+    try:
+        out = subprocess.run(
+            ["wrk", "-t2", f"-c{clients}", f"-d{seconds}s", "-s", script.name,
+             "-H", f"Cookie: {cookie}", "-H", f"User-Agent: {UA}", url],
+            capture_output=True, text=True, check=True).stdout
+    finally:
+        os.unlink(script.name)
+    p50, p95, most, count, duration, errors = (int(v) for v in re.search(
+        r"RESULT (\d+) (\d+) (\d+) (\d+) (\d+) (\d+)", out).groups())
+    if errors:
+        raise RuntimeError(f"{errors} requests to {url} failed or were not 2xx")
+
+    def pct(values, p):
+        return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]
+
+    return {"p50": p50 / 1000, "p95": p95 / 1000, "max": most / 1000,
+            "rps": count / (duration / 1e6), "seq_p50": statistics.median(sequential),
+            "seq_p95": pct(sequential, 95), "n": count}
+
+
+def timed(target: str, label: str, cookie: str, clients: int, requests: int,
+          seconds: int = 0) -> dict:
+    if seconds:
+        return measure_wrk(target, cookie, clients, seconds)
     if label.endswith("reference code"):
         # an unknown code answers an empty page: count only that it is fast
         return measure_any(target, cookie, clients, requests)
@@ -529,8 +580,13 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--no-service", action="store_true",
                         help="time only the pages, not the list service in this process")
+    parser.add_argument("--wrk", type=int, default=0, metavar="SECONDS",
+                        help="drive the clients with wrk (keep-alive connections) for SECONDS "
+                        "per scenario instead of Python threads (--requests is then unused)")
     parser.add_argument("--no-write", action="store_true")
     args = parser.parse_args()
+    if args.wrk and not shutil.which("wrk"):
+        parser.error("wrk is not installed: apt-get install wrk")
     command = "python bench/list_nominations.py " + " ".join(sys.argv[1:])
 
     with bench_database(args.rows) as (app, url, info):
@@ -542,7 +598,7 @@ def main() -> None:
             results = []
             for label, role, params in listed:
                 result = timed(target_of(base, label, params), label, cookies[role],
-                               args.clients, args.requests)
+                               args.clients, args.requests, args.wrk)
                 results.append((label, result))
                 print(f"{label:45s} p50 {result['p50']:7.1f} ms  p95 {result['p95']:7.1f} ms  "
                       f"{result['rps']:6.0f} req/s  (1 client p50 {result['seq_p50']:.1f})",
@@ -574,7 +630,7 @@ def measure_any(url: str, cookie: str, clients: int, per_client: int) -> dict:
     real = fetch
 
     def fetch_empty(url, cookie):
-        request = urllib.request.Request(url, headers={"Cookie": cookie})
+        request = urllib.request.Request(url, headers={"Cookie": cookie, "User-Agent": UA})
         started = time.perf_counter()
         with urllib.request.urlopen(request) as response:  # noqa: S310
             response.read()
