@@ -1,7 +1,9 @@
+from datetime import timedelta
+
 from sqlalchemy import func, select
 
 from workflow import demo, pipeline
-from workflow.domain import Role, State
+from workflow.domain import Role, Route, State
 from workflow.extensions import db
 from workflow.models import Association, AuditEvent, Membership, Nomination, Region, User
 
@@ -19,9 +21,13 @@ def test_demo_has_every_state_and_role_and_lawful_histories(app, runner):
         select(func.count(func.distinct(Association.region_id)))
     )
     assert regions_with_associations == db.session.scalar(select(func.count(Region.id))) == 20
-    assert db.session.scalar(select(func.count(Membership.id))) == demo.SPREAD[State.MEMBER]
+    assert db.session.scalar(select(func.count(Membership.id))) == demo.SPREAD[State.MEMBER] + \
+        sum(1 for state, _ in demo.OTHER_ROUTES if state == State.MEMBER)
+    routes = set(db.session.scalars(select(Nomination.route).distinct()))
+    assert routes == {Route.REGIONAL, Route.ASSOCIATION, Route.COUNCIL}
 
     # Every history is a walk the pipeline allows: each event starts where the last one ended.
+    spans = []
     for nomination in db.session.scalars(select(Nomination)):
         events = list(db.session.scalars(
             select(AuditEvent).where(AuditEvent.nomination_id == nomination.id)
@@ -32,6 +38,12 @@ def test_demo_has_every_state_and_role_and_lawful_histories(app, runner):
             assert State(previous.to_status) in transition.sources
             assert event.to_status == transition.target
         assert events[-1].to_status == nomination.status
+        # … and a history in time: each step after the one before, some days apart in all.
+        moments = [e.created_at for e in events]
+        assert moments == sorted(moments) and len(set(moments)) == len(moments)
+        spans.append(moments[-1] - moments[0])
+        assert nomination.status_changed_at == events[-1].created_at
+    assert max(spans) > timedelta(days=20)  # the charts of time in each stage have something
 
     again = runner.invoke(args=["demo", "load", "--if-empty"])
     assert "already loaded" in again.output

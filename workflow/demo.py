@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import func, select
 
@@ -81,6 +81,18 @@ SPREAD = {
 }
 
 
+# A few nominations on the routes the Secretariat enters (Law No. 70-IV Art. 15.2).
+OTHER_ROUTES = [
+    (State.UNDER_REVIEW, Route.ASSOCIATION), (State.RECOMMENDED, Route.ASSOCIATION),
+    (State.MEMBER, Route.ASSOCIATION), (State.COUNCIL_AGENDA, Route.COUNCIL),
+    (State.MEMBER, Route.COUNCIL),
+]
+NOMINATING_BODIES = {
+    Route.ASSOCIATION: "Решение съезда (высшего органа) республиканского объединения",
+    Route.COUNCIL: "Решение Совета Ассамблеи народа Казахстана",
+}
+
+
 @dataclass
 class Login:
     role: str
@@ -141,54 +153,108 @@ def load(seed: int = 2026) -> list[Login]:
 
         associations = list(db.session.scalars(select(Association)))
         serial = 1000
-        n = 0
-        for state, count in SPREAD.items():
-            for _ in range(count):
-                region = regions[n % len(regions)]
-                person = PEOPLE[n % len(PEOPLE)]
-                n += 1
-                born = date(1955, 1, 1) + timedelta(days=rng.randrange(0, 365 * 45))
-                iin = None
-                while iin is None:
-                    serial += 1
-                    iin = make_iin(born, person[3], serial)
-                candidate = Candidate(
-                    iin=iin, surname=person[0], given_name=person[1], patronymic=person[2],
-                    birth_date=born, sex=person[3], citizenship="KZ", ethnicity=person[4],
-                    region=region, occupation="Председатель этнокультурного центра",
-                    position="Председатель", phone="+7 701 000 00 00",
-                    email=f"nominee{n}@example.kz", consent_given_on=today,
-                    consent_form=ConsentForm.WRITTEN,
-                    consent_scope="Сбор, хранение и передача в Секретариат АНК на срок членства",
-                )
-                eligible = [a for a in associations
-                            if a.region_id == region.id or a.level == AssociationLevel.REPUBLICAN]
-                nomination = Nomination(
-                    candidate=candidate, route=Route.REGIONAL, region=region,
-                    association=rng.choice(eligible),
-                    justification="Многолетняя работа по укреплению межэтнического согласия.",
-                )
-                if state == State.MEMBER and not any(x.role == Role.MEMBER for x in logins):
-                    # An account made beforehand is linked when the membership is issued.
-                    candidate.email = DEMO_MEMBER_EMAIL
-                    create_user(email=DEMO_MEMBER_EMAIL, name=candidate.full_name,
-                                role=Role.MEMBER, password=DEMO_PASSWORD)
-                    logins.append(Login(Role.MEMBER, DEMO_MEMBER_EMAIL, region.iso_code))
+        plan = [(state, Route.REGIONAL) for state, count in SPREAD.items()
+                for _ in range(count)] + OTHER_ROUTES
+        for index, (state, route) in enumerate(plan):
+            region = regions[index % len(regions)]
+            person = PEOPLE[index % len(PEOPLE)]
+            n = index + 1
+            born = date(1955, 1, 1) + timedelta(days=rng.randrange(0, 365 * 45))
+            iin = None
+            while iin is None:
+                serial += 1
+                iin = make_iin(born, person[3], serial)
+            candidate = Candidate(
+                iin=iin, surname=person[0], given_name=person[1], patronymic=person[2],
+                birth_date=born, sex=person[3], citizenship="KZ", ethnicity=person[4],
+                region=region, occupation="Председатель этнокультурного центра",
+                position="Председатель", phone="+7 701 000 00 00",
+                email=f"nominee{n}@example.kz", consent_given_on=today,
+                consent_form=ConsentForm.WRITTEN,
+                consent_scope="Сбор, хранение и передача в Секретариат АНК на срок членства",
+            )
+            eligible = [a for a in associations
+                        if a.region_id == region.id or a.level == AssociationLevel.REPUBLICAN]
+            republican = [a for a in associations if a.level == AssociationLevel.REPUBLICAN]
+            # The other routes come as the Secretariat enters them: the nominating body's
+            # decision named, the association's when it is the association's route.
+            nomination = Nomination(
+                candidate=candidate, route=route, region=region,
+                association=(rng.choice(eligible) if route == Route.REGIONAL
+                             else rng.choice(republican) if route == Route.ASSOCIATION
+                             else None),
+                nominating_body=NOMINATING_BODIES.get(route),
+                justification="Многолетняя работа по укреплению межэтнического согласия.",
+            )
+            if state == State.MEMBER and not any(x.role == Role.MEMBER for x in logins):
+                # An account made beforehand is linked when the membership is issued.
+                candidate.email = DEMO_MEMBER_EMAIL
+                create_user(email=DEMO_MEMBER_EMAIL, name=candidate.full_name,
+                            role=Role.MEMBER, password=DEMO_PASSWORD)
+                logins.append(Login(Role.MEMBER, DEMO_MEMBER_EMAIL, region.iso_code))
+            if route == Route.REGIONAL:
                 pipeline.enter(nomination, coordinators[region.id])
-                if "submit" in pipeline.path_to(state):
-                    for kind in pipeline.REQUIRED_DOCUMENTS:
-                        store(upload(f"{kind}.pdf"), kind, nomination_id=nomination.id)
-                waiting = state in (State.ON_AGENDA, State.COUNCIL_AGENDA)
-                walk(nomination, state, actors, coming if waiting else past)
-                # Some have waited a while, so the Secretariat's home shows ages and overdue;
-                # the whole history moves back, so it still reads in order.
-                if state not in (State.APPROVED, State.MEMBER):
-                    age = timedelta(days=rng.choice((0, 1, 3, 6, 10, 16, 25)))
-                    nomination.status_changed_at -= age
-                    for event in nomination.events:
-                        event.created_at -= age
+            else:
+                pipeline.enter(nomination, secretariat)
+                for kind in (DocumentKind.DECISION, DocumentKind.CONSENT, DocumentKind.CV):
+                    store(upload(f"{kind}.pdf"), kind, nomination_id=nomination.id)
+            if "submit" in pipeline.path_to(state, route):
+                for kind in pipeline.REQUIRED_DOCUMENTS:
+                    store(upload(f"{kind}.pdf"), kind, nomination_id=nomination.id)
+            waiting = state in (State.ON_AGENDA, State.COUNCIL_AGENDA)
+            walk(nomination, state, actors, coming if waiting else past, route)
+            # A history that took its time: some have waited a while in their stage (the
+            # Secretariat's home shows ages and overdue), and each step came some days
+            # after the one before, on the day of the sitting that decided it.
+            age = timedelta(days=rng.choice((0, 1, 3, 6, 10, 16, 25)))
+            spread_history(nomination, past, age, rng)
         sittings_held(past, secretariat)
     return logins
+
+
+# The steps recorded on the day of a sitting or an order (the past ones: what waits for a
+# coming sitting is only on its agenda).
+SITTING_DAY = {"support": "session_date", "decline_regionally": "session_date",
+               "recommend": "meeting_date", "decline_by_council": "meeting_date",
+               "approve": "order_date", "reject": "order_date", "issue_membership": "order_date"}
+
+
+def spread_history(nomination: Nomination, past: Bodies, age: timedelta, rng) -> None:
+    """Date the nomination's events as a real history would be: the last step ``age`` ago
+    (or on its sitting's day), each earlier one some days before the next, a sitting's
+    decision on the sitting's day; never out of order. Done before the commit seals them."""
+    events = sorted(nomination.events, key=lambda e: (e.created_at, e.id or 0))
+    if not events:
+        return
+    now = utcnow()
+
+    def day_of(action: str):
+        day = getattr(past, SITTING_DAY[action], None) if action in SITTING_DAY else None
+        if day is None:
+            return None
+        # 11:00 where the Assembly sits (UTC+5), give or take an hour.
+        return datetime.combine(day, time(6), UTC) + timedelta(minutes=rng.randrange(-60, 60))
+
+    days = [day_of(e.action) for e in events]
+    at = days[-1] or now - age - timedelta(minutes=rng.randrange(5, 240))
+    at = min(at, now)
+    for index in range(len(events) - 1, -1, -1):
+        if index < len(events) - 1:
+            sitting = days[index]
+            # The sitting before this step, if any: the steps between stay after it.
+            before = next((d for d in reversed(days[:index]) if d is not None and d < at), None)
+            if sitting is not None and sitting <= at:
+                at = sitting
+            elif before is not None:
+                at = before + (at - before) * rng.uniform(0.4, 0.9)
+            else:
+                at -= timedelta(hours=rng.randrange(6, 24 * 6))
+        events[index].created_at = at
+        at -= timedelta(minutes=rng.randrange(1, 30))  # two steps are never the same moment
+    nomination.created_at = events[0].created_at
+    changes = [e for e in events if e.to_status is not None]
+    if changes:
+        nomination.status_changed_at = changes[-1].created_at
 
 
 def sittings_held(past: Bodies, secretariat: User) -> None:
