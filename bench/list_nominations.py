@@ -423,7 +423,7 @@ def bench_database(rows: int):
 
 @contextmanager
 def served(url: str, workers: str):
-    """gunicorn with ``workers`` ("--workers 4 --threads 2") on the database; yields its base URL."""
+    """gunicorn with ``workers`` ("--workers 4 --threads 1") on the database; yields its base URL."""
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     # The production configuration, as a server runs it (no debug mode, no template reloading).
@@ -577,7 +577,8 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=20)
     parser.add_argument("--requests", type=int, default=25, help="per client and scenario")
     parser.add_argument("--workers", type=int, default=4)
-    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=1,
+                        help="gunicorn threads per worker (1: sync workers, as shipped)")
     parser.add_argument("--no-service", action="store_true",
                         help="time only the pages, not the list service in this process")
     parser.add_argument("--wrk", type=int, default=0, metavar="SECONDS",

@@ -3,8 +3,8 @@
     .venv/bin/python bench/whole_path.py [--rows 100000] [--users 20] [--rounds 5]
 
 A fresh PostgreSQL database with ``--rows`` nominations (bench/list_nominations.py's seed),
-``--users`` Secretariat officers of its own, gunicorn (production configuration, 4 workers ×
-2 threads). Each user, in a thread of its own and all at once, ``--rounds`` times: opens the
+``--users`` Secretariat officers of its own, gunicorn (production configuration, 4 sync
+workers, as shipped). Each user, in a thread of its own and all at once, ``--rounds`` times: opens the
 login page and logs in (argon2 verification included), opens the home page, the list of
 forwarded nominations, three nominations from it (each user its own), and accepts the first
 for review through the page's button (the form's CSRF token and version, as a browser sends
@@ -110,7 +110,7 @@ def main() -> int:
                 create_user(email=email, name=f"Officer {k}", role="secretariat",
                             password=PASSWORD, language="ru")
             db.session.commit()
-        with served(url, "--workers 4 --threads 2") as base:
+        with served(url, "--workers 4 --threads 1") as base:
             barrier = threading.Barrier(args.users)
             load_start = os.getloadavg()[0]
             started = time.perf_counter()
@@ -138,7 +138,7 @@ end (the 20 clients, gunicorn and PostgreSQL share the two cores; other engineer
 {args.rows:,} nominations; {args.users} Secretariat officers at once, each {args.rounds} rounds of:
 the login page, logging in (argon2), home, the list of forwarded nominations, three nominations,
 accepting the first for review through its button (and the page the redirect shows). gunicorn
-4 workers × 2 threads, production configuration. Whole run {elapsed:.0f} s. Times in ms.
+4 sync workers, production configuration. Whole run {elapsed:.0f} s. Times in ms.
 {refusals} acceptances were refused as a conflict (another officer had just accepted the same
 nomination from the shared list): an answer, timed with the others.
 
