@@ -157,14 +157,22 @@ def about(nomination: Nomination, reader) -> list[Message]:
     )
     rows = db.session.execute(
         union_all(emails, bell).order_by("queued_at", "channel", "row_id")).all()
-    return [_message(row, nomination, reader) for row in rows]
+    said: dict = {}  # the rows repeat a few labels: each is put in words once per list
+
+    def once(key, words):
+        if key not in said:
+            said[key] = words()
+        return said[key]
+
+    return [_message(row, nomination, reader, once) for row in rows]
 
 
-def _message(row, nomination, reader) -> Message:
+def _message(row, nomination, reader, once) -> Message:
     if row.user_id is None:
-        recipient, role = str(_l("The nominee")), ""
+        recipient, role = once("nominee", lambda: str(_l("The nominee"))), ""
     else:
-        recipient, role = row.name or "—", str(ROLE_LABELS[row.role]) if row.role else ""
+        recipient = row.name or "—"
+        role = once(("role", row.role), lambda: str(ROLE_LABELS[row.role])) if row.role else ""
     address = ""
     if row.channel == "email" and row.address:
         address = row.address if _may_see_address(
@@ -173,10 +181,12 @@ def _message(row, nomination, reader) -> Message:
     status = "app" if row.channel == "app" else row.status
     return Message(
         channel=row.channel, recipient=recipient, role=role, address=address,
-        kind=kind_label(row.template, row.action), queued_at=row.queued_at,
+        kind=once(("kind", row.template, row.action),
+                  lambda: kind_label(row.template, row.action)),
+        queued_at=row.queued_at,
         sent_at=row.sent_at if row.status == DeliveryStatus.SENT else None, status=status,
-        status_label=str(STATUS_LABELS.get(status, status)), reason=reason(row.error),
-        read_at=row.read_at)
+        status_label=once(("status", status), lambda: str(STATUS_LABELS.get(status, status))),
+        reason=once(("reason", row.error), lambda: reason(row.error)), read_at=row.read_at)
 
 
 # --- The deliveries that did not go out. --------------------------------------------------------
