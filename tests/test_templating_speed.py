@@ -86,3 +86,12 @@ def test_python_texts_find_their_catalog_fast_and_obey_a_forced_locale(app):
 
 def test_every_state_has_its_badge_colour():
     assert set(templating.STATE_COLOURS) == {s.value for s in domain.State}
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_a_state_badge_says_the_state_in_its_colour(app, locale):
+    with app.test_request_context("/"), force_locale(locale):
+        html = render_template_string("{{ state_badge('returned') }}|{{ state_badge('odd<') }}")
+        label = str(domain.STATE_LABELS["returned"])
+        assert html == (f'<span class="badge text-bg-warning state-badge">{label}</span>|'
+                        '<span class="badge text-bg-secondary state-badge">odd&lt;</span>')

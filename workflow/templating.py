@@ -187,6 +187,15 @@ def format_datetime(value, fmt: str = "medium") -> str:
             .replace("{1}", date_pattern.apply(day, locale)))
 
 
+_STATES = Labels(domain.STATE_LABELS)
+
+
+def state_badge(state) -> Markup:
+    """A state as its coloured badge, in the reader's language (every list row has one)."""
+    return Markup('<span class="badge text-bg-%s state-badge">%s</span>') % (
+        STATE_COLOURS.get(state, "secondary"), _STATES.get(state, state))
+
+
 def register(app: Flask) -> None:
     # Flask-Babel's gettext and lazy strings find the catalog the fast way too.
     from workflow.extensions import babel
@@ -211,12 +220,13 @@ def register(app: Flask) -> None:
     app.jinja_env.add_extension("jinja2.ext.do")
     # Globals, not context: imported macros see them too.
     app.jinja_env.globals.update(
-        **{name: Labels(getattr(domain, name)) for name in LABELS},
+        **{name: Labels(getattr(domain, name)) for name in LABELS if name != "STATE_LABELS"},
+        STATE_LABELS=_STATES,
+        state_badge=state_badge,
         can=permissions.allowed,
         can_view_nomination=permissions.can_view_nomination,
         shown_iin=permissions.shown_iin,
         describe_event=events.describe,
-        STATE_COLOURS=STATE_COLOURS,
     )
     app.jinja_env.globals["ROUTE_LABELS"] = RouteLabels(domain.ROUTE_LABELS)
     # The body served (TIZIM_BODY), in e-mails and imported macros too: {{ served_body.name }},
