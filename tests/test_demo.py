@@ -5,7 +5,15 @@ from sqlalchemy import func, select
 from workflow import demo, pipeline
 from workflow.domain import Role, Route, State
 from workflow.extensions import db
-from workflow.models import Association, AuditEvent, Membership, Nomination, Region, User
+from workflow.models import (
+    Association,
+    AuditEvent,
+    Candidate,
+    Membership,
+    Nomination,
+    Region,
+    User,
+)
 
 
 def test_demo_has_every_state_and_role_and_lawful_histories(app, runner):
@@ -55,3 +63,11 @@ def test_regions_load_command_is_idempotent(app, runner):
     result = runner.invoke(args=["regions", "load"])
     assert result.exit_code == 0 and "0 added" in result.output  # the app fixture loaded them
     assert db.session.scalar(select(func.count(Region.id))) == 20
+
+
+def test_no_region_has_two_demo_namesakes(app, runner):
+    """Two people of one name in one region's list read as a duplicate entry."""
+    runner.invoke(args=["demo", "load", "--if-empty"])
+    rows = db.session.execute(select(Nomination.region_id, Candidate.surname, Candidate.given_name)
+                              .join(Candidate, Candidate.id == Nomination.candidate_id)).all()
+    assert len(rows) == len(set(rows)) > 60

@@ -157,7 +157,8 @@ def load(seed: int = 2026) -> list[Login]:
                 for _ in range(count)] + OTHER_ROUTES
         for index, (state, route) in enumerate(plan):
             region = regions[index % len(regions)]
-            person = PEOPLE[index % len(PEOPLE)]
+            # The next round of regions starts one person on, so no region has two namesakes.
+            person = PEOPLE[(index + index // len(regions)) % len(PEOPLE)]
             n = index + 1
             born = date(1955, 1, 1) + timedelta(days=rng.randrange(0, 365 * 45))
             iin = None
