@@ -231,6 +231,11 @@ def login(base: str, email: str) -> str:
     return "; ".join(f"{c.name}={c.value}" for c in jar)
 
 
+def pct(values: list[float], p: float) -> float:
+    """The ``p``-th percentile of sorted ``values`` (nearest rank)."""
+    return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]
+
+
 def fetch(url: str, cookie: str) -> float:
     request = urllib.request.Request(url, headers={"Cookie": cookie, "User-Agent": UA})
     started = time.perf_counter()
@@ -266,9 +271,6 @@ def measure(url: str, cookie: str, clients: int, per_client: int) -> dict:
     with ThreadPoolExecutor(clients) as pool:
         samples = sorted(t for ts in pool.map(client, range(clients)) for t in ts)
     elapsed = time.perf_counter() - started
-
-    def pct(values, p):
-        return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]
 
     return {"p50": pct(samples, 50), "p95": pct(samples, 95), "max": samples[-1],
             "rps": len(samples) / elapsed, "seq_p50": statistics.median(sequential),
@@ -323,9 +325,6 @@ def measure_service(app, email: str, params: dict, clients: int, per_client: int
     with ThreadPoolExecutor(clients) as pool:
         samples = sorted(t for ts in pool.map(client, range(clients)) for t in ts)
     elapsed = time.perf_counter() - started
-
-    def pct(values, p):
-        return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]
 
     return {"p50": pct(samples, 50), "p95": pct(samples, 95), "max": samples[-1],
             "rps": len(samples) / elapsed, "seq_p50": statistics.median(sequential),
@@ -519,9 +518,6 @@ def measure_wrk(url: str, cookie: str, clients: int, seconds: int) -> dict:
         r"RESULT (\d+) (\d+) (\d+) (\d+) (\d+) (\d+)", out).groups())
     if errors:
         raise RuntimeError(f"{errors} requests to {url} failed or were not 2xx")
-
-    def pct(values, p):
-        return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]
 
     return {"p50": p50 / 1000, "p95": p95 / 1000, "max": most / 1000,
             "rps": count / (duration / 1e6), "seq_p50": statistics.median(sequential),

@@ -11,6 +11,7 @@ from flask import render_template_string
 from flask_babel import force_locale
 
 from workflow import domain, templating
+from workflow.i18n import FastDomain
 
 LOCALES = ("kk", "ru", "en")
 DATE_FORMATS = ("short", "medium", "long", "full", "dd.MM.yyyy")
@@ -75,7 +76,7 @@ def test_python_texts_find_their_catalog_fast_and_obey_a_forced_locale(app):
     route = flask_babel.lazy_gettext("Route")
     said = {}
     with app.test_request_context("/", headers={"Accept-Language": "kk"}):
-        assert isinstance(flask_babel.get_domain(), templating.FastDomain)
+        assert isinstance(flask_babel.get_domain(), FastDomain)
         for locale in ("kk", "ru", "kk", "en"):
             with force_locale(locale):
                 said[locale] = str(route)

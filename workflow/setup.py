@@ -14,6 +14,7 @@ from werkzeug.datastructures import FileStorage
 import config as config_module
 from workflow import bodies
 from workflow.extensions import babel, csrf, db, limiter, login_manager, migrate
+from workflow.i18n import FastDomain
 
 BLUEPRINTS = (
     "workflow.auth.views",
@@ -151,6 +152,9 @@ def register_extensions(app: Flask) -> None:
     migrate.init_app(app, db, directory=str(app.root_path + "/../migrations"), render_as_batch=True)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
+    # Flask-Babel's gettext and lazy strings find the catalog the fast way (workflow.i18n);
+    # Babel's own domain is a cached_property, so the instance's attribute replaces it.
+    babel.__dict__["domain_instance"] = FastDomain()
     limiter.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"

@@ -17,7 +17,7 @@ from markupsafe import Markup, escape
 from werkzeug.local import LocalProxy
 
 from workflow import bodies, domain, events, permissions
-from workflow.i18n import FastDomain, Words, current_timezone, language, translations, words
+from workflow.i18n import Words, current_timezone, language, translations, words
 from workflow.iin import mask
 from workflow.voting import Threshold
 
@@ -197,10 +197,6 @@ def state_badge(state) -> Markup:
 
 
 def register(app: Flask) -> None:
-    # Flask-Babel's gettext and lazy strings find the catalog the fast way too.
-    from workflow.extensions import babel
-
-    babel.__dict__["domain_instance"] = FastDomain()  # Babel's own is a cached_property
     app.jinja_env.filters["mask_iin"] = mask
     app.jinja_env.filters["width_class"] = width_class
     app.jinja_env.filters["country"] = country
