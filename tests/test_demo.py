@@ -51,6 +51,8 @@ def test_demo_has_every_state_and_role_and_lawful_histories(app, runner):
         assert moments == sorted(moments) and len(set(moments)) == len(moments)
         spans.append(moments[-1] - moments[0])
         assert nomination.status_changed_at == events[-1].created_at
+        # The consent was given by the entry, not on the day the demo was loaded.
+        assert nomination.candidate.consent_given_on <= moments[0].date()
     assert max(spans) > timedelta(days=20)  # the charts of time in each stage have something
 
     again = runner.invoke(args=["demo", "load", "--if-empty"])

@@ -32,6 +32,7 @@ from workflow.journeys import Bodies, upload, walk
 from workflow.models import (
     Association,
     Candidate,
+    Document,
     Nomination,
     Region,
     SessionStatus,
@@ -170,7 +171,9 @@ def load(seed: int = 2026) -> list[Login]:
                 birth_date=born, sex=person[3], citizenship="KZ", ethnicity=person[4],
                 region=region, occupation="Председатель этнокультурного центра",
                 position="Председатель", phone="+7 701 000 00 00",
-                email=f"nominee{n}@example.kz", consent_given_on=today,
+                email=f"nominee{n}@example.kz",
+                # Given to the association before it proposed the person: before any step.
+                consent_given_on=today - timedelta(days=120),
                 consent_form=ConsentForm.WRITTEN,
                 consent_scope="Сбор, хранение и передача в Секретариат АНК на срок членства",
             )
@@ -253,6 +256,10 @@ def spread_history(nomination: Nomination, past: Bodies, age: timedelta, rng) ->
         events[index].created_at = at
         at -= timedelta(minutes=rng.randrange(1, 30))  # two steps are never the same moment
     nomination.created_at = events[0].created_at
+    # The documents came with the entry, not at the moment of loading.
+    for document in db.session.scalars(select(Document).where(
+            Document.nomination_id == nomination.id)):
+        document.created_at = events[0].created_at
     changes = [e for e in events if e.to_status is not None]
     if changes:
         nomination.status_changed_at = changes[-1].created_at
