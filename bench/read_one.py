@@ -134,7 +134,11 @@ def main() -> int:
             assert opener.open(detail).status == 200
             cookie = "; ".join(f"{c.name}={c.value}" for c in jar)
             api = f"{base}/api/v1/nominations/{nomination_id}"
-            targets = {"hello": (f"http://127.0.0.1:{hello_port}/", None), "api": (api, cookie),
+            # The floor: the same app answering a request that reads nothing (its health
+            # check, with the session cookie), i.e. what the framework and our per-request
+            # hooks cost before authentication and the query.
+            targets = {"hello": (f"http://127.0.0.1:{hello_port}/", None),
+                       "floor": (f"{base}/healthz", cookie), "api": (api, cookie),
                        "detail": (detail, cookie)}
             for url, with_cookie in targets.values():  # warm-up
                 wrk(url, 2, args.connections, with_cookie)
@@ -154,19 +158,21 @@ def main() -> int:
                     "non2xx": sum(r["non2xx"] for r in runs)}
 
         hello_result, api_result, detail_result = total("hello"), total("api"), total("detail")
+        floor_result = total("floor")
         per_slice = [(a["rps"] / h["rps"], d["rps"] / h["rps"])
                      for h, a, d in zip(slices["hello"], slices["api"], slices["detail"],
                                         strict=True)]
 
     ratio = api_result["rps"] / hello_result["rps"]
     page_ratio = detail_result["rps"] / hello_result["rps"]
+    floor_ratio = floor_result["rps"] / hello_result["rps"]
     command = (f"`.venv/bin/python bench/read_one.py --seconds {args.seconds} "
                f"--workers {args.workers} --connections {args.connections}`")
     body = f"""
 Command: {command} (revision {git_revision()}, {time.strftime('%Y-%m-%d')}).
 Machine: {machine()}; load average (1 min) {load_start:.1f} at the start, {load_end:.1f} at the
 end. Load from `wrk -t2 -c{args.connections}` on the same machine (it competes for the same
-two cores). gunicorn sync workers: {args.workers}; PostgreSQL 15 local; demo data. The three
+two cores). gunicorn sync workers: {args.workers}; PostgreSQL 15 local; demo data. The four
 are asked in turn, {args.slice} s each, {len(per_slice)} rounds (requests/s: the mean over the
 rounds; p99: each round's). Ratio to hello in each round, API / page:
 {", ".join(f"{a:.2f} / {d:.2f}" for a, d in per_slice)}.
@@ -174,11 +180,15 @@ rounds; p99: each round's). Ratio to hello in each round, API / page:
 | endpoint | requests/s | p99 latency | non-2xx |
 |---|---|---|---|
 | bare Flask "hello" | {hello_result['rps']:.0f} | {hello_result['p99']} | {hello_result['non2xx']} |
+| Tizim's `/healthz` with the session cookie: no query, no user loaded (the floor) | {floor_result['rps']:.0f} | {floor_result['p99']} | {floor_result['non2xx']} |
 | `GET /api/v1/nominations/<id>` (logged in, secretariat) | {api_result['rps']:.0f} | {api_result['p99']} | {api_result['non2xx']} |
 | nomination detail page, HTML (logged in, secretariat) | {detail_result['rps']:.0f} | {detail_result['p99']} | {detail_result['non2xx']} |
 
 API call: **{ratio:.2f}** of the hello endpoint (target ≥ 0.50): {'met' if ratio >= 0.5 else 'NOT met'}.
 HTML page: **{page_ratio:.2f}** of the hello endpoint (target ≥ 0.15): {'met' if page_ratio >= 0.15 else 'NOT met'}.
+The floor (Tizim answering without reading anything): **{floor_ratio:.2f}** of hello; the API
+reaches **{api_result['rps'] / floor_result['rps']:.2f}** of the floor, the page
+**{detail_result['rps'] / floor_result['rps']:.2f}**.
 """
     if not args.no_write:
         write_section("Reading one nomination (DESIGN §5)", body)

@@ -30,6 +30,10 @@ def walk(user, **filters) -> list[int]:
     seen, after = [], None
     while True:
         page = services.list_nominations(user, after=after, limit=3, **filters)
+        # The page's lighter rows (services.ROW_COLUMNS) page the same way.
+        assert [n.id for n in services.list_nominations(
+            user, after=after, limit=3, rows_only=True, **filters).items] == [
+            n.id for n in page.items]
         seen += [n.id for n in page.items]
         if page.next_after is None:
             return seen
@@ -87,3 +91,29 @@ def test_a_page_costs_one_query_however_many_rows(listed):
         event.remove(db.engine, "before_cursor_execute", count)
     assert len(read) == len(SURNAMES)
     assert len(statements) == 1
+
+
+def test_a_list_row_reads_what_the_row_shows_and_no_more(listed):
+    """The list page and the API's list read ``ROW_COLUMNS``: everything they show comes in
+    the one statement, and a candidate's other personal data stays in the database."""
+    coordinator, _ = listed
+    statements = []
+
+    def count(*args):
+        statements.append(args[2])
+
+    db.session.expire_all()
+    assert coordinator.region_id
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        page = services.list_nominations(coordinator, limit=50, rows_only=True)
+        read = [(n.id, n.reference_code, n.status, n.route, n.candidate.full_name,
+                 n.candidate.iin, n.region.name_en, n.association.name, n.nominating_body,
+                 n.created_at, n.updated_at, n.status_changed_at, n.version)
+                for n in page.items]  # what the list template and the API's items read
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)
+    assert len(read) == len(SURNAMES)
+    assert len(statements) == 1
+    for column in ("birth_date", "phone", "email", "consent_scope", "justification"):
+        assert f".{column}" not in statements[0]

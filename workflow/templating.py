@@ -44,7 +44,7 @@ NAVIGATION = (
 )
 
 
-# The colour of each state's badge (macros/ui.html state_badge): made once, not per badge.
+# The colour of each state's badge (state_badge below).
 STATE_COLOURS = {
     "draft": "secondary", "submitted": "info", "on_agenda": "info", "supported": "primary",
     "declined_regionally": "dark", "forwarded": "primary", "returned": "warning",
@@ -117,11 +117,14 @@ class Labels(Mapping):
             return made[1]
         # Markup, as before: a lazy string renders unescaped (its __html__), and these are
         # the catalog's own words.
-        table = {key: Markup(str(label))  # noqa: S704
-                 for key, label in self.labels.items()}
+        table = {key: self.shown(key, label) for key, label in self.labels.items()}
         if current is not None:
             self.by_locale[current] = (body, table)
         return table
+
+    @staticmethod
+    def shown(key, label) -> Markup:
+        return Markup(str(label))  # noqa: S704
 
     def __getitem__(self, key):
         return self._table()[key]
@@ -190,10 +193,24 @@ def format_datetime(value, fmt: str = "medium") -> str:
 _STATES = Labels(domain.STATE_LABELS)
 
 
+class Badges(Labels):
+    """Each state's badge, made once per locale and body like the labels it shows."""
+
+    @staticmethod
+    def shown(key, label) -> Markup:
+        return Markup('<span class="badge text-bg-%s state-badge">%s</span>') % (
+            STATE_COLOURS.get(key, "secondary"), str(label))
+
+
+_BADGES = Badges(domain.STATE_LABELS)
+
+
 def state_badge(state) -> Markup:
     """A state as its coloured badge, in the reader's language (every list row has one)."""
-    return Markup('<span class="badge text-bg-%s state-badge">%s</span>') % (
-        STATE_COLOURS.get(state, "secondary"), _STATES.get(state, state))
+    badge = _BADGES.get(state)
+    if badge is None:  # not a state: shown as it is, escaped
+        return Markup('<span class="badge text-bg-secondary state-badge">%s</span>') % state
+    return badge
 
 
 def register(app: Flask) -> None:

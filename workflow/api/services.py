@@ -201,7 +201,7 @@ def nomination_page(user, query) -> dict:
     page = nominations_service.list_nominations(
         user, sort=query.sort, limit=query.limit, after=query.after, state=query.state,
         association_id=query.association, region_id=region_id, route=query.route,
-        updated_since=query.updated_since)
+        updated_since=query.updated_since, rows_only=True)
     return {"items": [{
         "id": n.id, "reference_code": n.reference_code, "status": n.status.value,
         "route": n.route, "region": n.region.iso_code, "association_id": n.association_id,

@@ -80,12 +80,13 @@ def index():
     # A session or an association of another region is not there for this user: 404.
     services.check_filters(current_user, association_id=filters["association_id"],
                            session_id=filters["session_id"])
-    page = services.list_nominations(current_user, after=request.args.get("after"), **filters)
+    page = services.list_nominations(current_user, after=request.args.get("after"),
+                                     rows_only=True, **filters)
     return render_template(
         "nominations/index.html", page=page, filters=filters, states=list(State),
         sorts=services.SORT_LABELS,
         associations=services.filter_associations(current_user, filters["association_id"]),
-        sessions=sessions.list_sessions(current_user, limit=50),
+        sessions=sessions.session_choices(current_user, limit=50),
     )
 
 

@@ -50,6 +50,15 @@ def list_sessions(user, *, limit: int = 200) -> list[RegionalSession]:
     return list(db.session.scalars(stmt))
 
 
+def session_choices(user, *, limit: int = 50) -> list:
+    """The sessions a list may be filtered by, newest first, as (id, number, held_on) rows: a
+    filter's options need no more than that, and whole sessions cost a tenth of a list page."""
+    stmt = (_scoped(select(RegionalSession.id, RegionalSession.number, RegionalSession.held_on),
+                    user)
+            .order_by(RegionalSession.held_on.desc(), RegionalSession.id.desc()).limit(limit))
+    return list(db.session.execute(stmt))
+
+
 def item_counts(sessions: list[RegionalSession]) -> dict[int, int]:
     if not sessions:
         return {}
