@@ -107,6 +107,10 @@ class Config:
         # A database error must not write what was being saved (an IIN, a name) to the log.
         # No pool_pre_ping: a round trip per request; see workflow.database (issue 14).
         self.SQLALCHEMY_ENGINE_OPTIONS = {"hide_parameters": True}
+        # PostgreSQL's parallel workers per query for the app's connections (max_parallel_
+        # workers_per_gather). 0: a request's query reads one page, and starting workers costs
+        # more than that (see workflow.database); -1 leaves the server's own setting.
+        self.DATABASE_PARALLEL_WORKERS = env_int("DATABASE_PARALLEL_WORKERS", 0)
         self.PRODUCTION = False
 
         # Sessions: strong protection, HttpOnly cookies; the remember cookie lasts two weeks.

@@ -184,3 +184,29 @@ def test_writes_and_locks_are_in_a_transaction_and_a_rollback_undoes_them(app, b
     db.session.rollback()
     assert db.session.scalar(select(Nomination.justification)
                              .where(Nomination.id == nomination.id)) == before
+
+
+@pytest.mark.parametrize("setting, expected", [(0, "0"), (1, "1"), (-1, None)])
+def test_the_apps_connections_start_without_parallel_workers(_app, backend, setting, expected):
+    """A page's query is not split over parallel workers (DATABASE_PARALLEL_WORKERS, 0 by
+    default): set in the connection's startup message, so it costs no statement; -1 leaves
+    the server's own setting."""
+    if backend != "postgresql":
+        pytest.skip("parallel query is PostgreSQL's")
+    other = create_app({"TIZIM_CONFIG": "testing", "DATABASE_PARALLEL_WORKERS": setting,
+                        "SQLALCHEMY_DATABASE_URI": _app.config["SQLALCHEMY_DATABASE_URI"],
+                        "UPLOAD_DIR": _app.config["UPLOAD_DIR"]})
+    with other.app_context():
+        try:
+            value, source = db.session.execute(text(
+                "SELECT setting, source FROM pg_settings "
+                "WHERE name = 'max_parallel_workers_per_gather'")).one()
+        finally:
+            db.session.remove()
+            db.engine.dispose()
+    if expected is None:
+        assert source != "client"
+    else:
+        assert (value, source) == (expected, "client")
+    assert create_app({"TIZIM_CONFIG": "testing", "SQLALCHEMY_DATABASE_URI": "sqlite://"}
+                      ).config["DATABASE_PARALLEL_WORKERS"] == 0

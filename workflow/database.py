@@ -124,12 +124,26 @@ def _before_execute(conn, _cursor, statement, _parameters, context, _executemany
         begin_for_real(conn)
 
 
-def configure_engine(engine: Engine) -> None:
-    """On PostgreSQL (psycopg): the checkout without a round trip and reads without BEGIN."""
+def configure_engine(engine: Engine, parallel_workers: int = 0) -> None:
+    """On PostgreSQL (psycopg): the checkout without a round trip, reads without BEGIN, and at
+    most ``parallel_workers`` parallel workers per query (-1: the server's setting).
+
+    A request's query reads one page. Parallel workers cost more to start than such a query
+    takes: the list's surname search at 1,000,000 nominations took 35-40 ms with the two
+    workers the planner chose and 8 ms without. On a server answering many requests at once
+    they also take the cores other requests need. The setting travels in the connection's
+    startup message: no statement, no round trip.
+    """
     if engine.dialect.name != "postgresql":
         return
     event.listen(engine, "checkout", _checkout)
     event.listen(engine, "before_cursor_execute", _before_execute)
+    if parallel_workers >= 0:
+        setting = f"-c max_parallel_workers_per_gather={int(parallel_workers)}"
+
+        @event.listens_for(engine, "do_connect")
+        def _startup_options(_dialect, _record, _cargs, cparams):
+            cparams["options"] = f"{cparams.get('options', '')} {setting}".strip()
 
 
 @contextmanager

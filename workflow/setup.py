@@ -148,7 +148,7 @@ def register_extensions(app: Flask) -> None:
     from workflow.database import configure_engine
 
     with app.app_context():  # the engine exists; nothing connects yet
-        configure_engine(db.engine)
+        configure_engine(db.engine, app.config.get("DATABASE_PARALLEL_WORKERS", 0))
     migrate.init_app(app, db, directory=str(app.root_path + "/../migrations"), render_as_batch=True)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
