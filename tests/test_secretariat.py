@@ -336,3 +336,41 @@ def test_the_bell_is_on_the_review_page_whatever_happens_there(app, client, auth
     stale = client.post(f"/secretariat/nominations/{nom.id}/actions/return",
                         data={"version": nom.version - 1, "reasons": ["cv_document"]})
     assert bell in stale.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("rows", [2, 6])
+def test_a_queue_costs_the_same_statements_however_many_rows(app, rows):
+    """A queue's table (its page, the home page's four) reads ROW_COLUMNS in one statement;
+    its export reads whole records, date of birth included, in one statement too."""
+    from sqlalchemy import event
+
+    from workflow.secretariat import exports
+
+    officer = f.user(Role.SECRETARIAT)
+    for _ in range(rows):
+        f.nomination(State.FORWARDED)
+    db.session.commit()
+    db.session.expire_all()
+    assert officer.role
+    statements = []
+
+    def listener(*args):
+        statements.append(args[2])
+
+    event.listen(db.engine, "before_cursor_execute", listener)
+    try:
+        now = utcnow()
+        shown = [(n.candidate.full_name, n.reference_code, n.candidate.iin, n.region.name,
+                  n.route, n.association.name, n.version, services.age_days(n, now),
+                  services.is_overdue(n, now))
+                 for n in services.queue(officer, State.FORWARDED, rows_only=True)]
+        page = statements[:]
+        db.session.expire_all()
+        assert officer.role
+        statements.clear()
+        _, exported = exports.queue_table(officer, services.queue(officer, State.FORWARDED), now)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", listener)
+    assert len(shown) == len(exported) == rows
+    assert len(page) == 1 and len(statements) == 1, (page, statements)
+    assert ".birth_date" not in page[0] and ".birth_date" in statements[0]

@@ -39,6 +39,10 @@ def test_dates_and_times_as_flask_babel_writes_them(app, locale):
             for day in DAYS:
                 assert templating.format_date(day, fmt) == flask_babel.format_date(day, fmt)
         assert templating.format_date(None) == templating.format_datetime(None) == "—"
+        for number in (0, 7, 1234, 1234567, -98765, 2.5, 1234.5):
+            assert templating.format_number(number) == flask_babel.format_decimal(number)
+            assert templating.format_number(number) == templating.format_number(number)
+        assert templating.format_number(None) == "—"
 
 
 @pytest.mark.parametrize("locale", LOCALES)

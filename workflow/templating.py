@@ -5,6 +5,7 @@ from datetime import datetime
 from functools import lru_cache
 
 from babel import dates as babel_dates
+from babel import numbers as babel_numbers
 from flask import Flask, current_app, request
 from flask_babel import (
     format_decimal,
@@ -190,6 +191,22 @@ def format_datetime(value, fmt: str = "medium") -> str:
             .replace("{1}", date_pattern.apply(day, locale)))
 
 
+def format_number(value) -> str:
+    """As ``flask_babel.format_decimal`` ("1 234" in kk and ru, "1,234" in en); "—" for none.
+    A dashboard writes a hundred counts: each (locale, number) is written once per process."""
+    if value is None:
+        return "—"
+    current = words()
+    if current is None or type(value) is not int:
+        return format_decimal(value)
+    return _number_in_words(current, value)
+
+
+@lru_cache(maxsize=8192)
+def _number_in_words(current: Words, value: int) -> str:
+    return babel_numbers.format_decimal(value, locale=current.locale)
+
+
 _STATES = Labels(domain.STATE_LABELS)
 
 
@@ -229,7 +246,7 @@ def register(app: Flask) -> None:
         npgettext=lambda c, s, p, n: translations().unpgettext(c, s, p, n),
     )
     # 1234 -> "1 234" in kk and ru, "1,234" in en; counted phrases use ngettext with num=n|number.
-    app.jinja_env.filters["number"] = lambda n: format_decimal(n) if n is not None else "—"
+    app.jinja_env.filters["number"] = format_number
     app.jinja_env.add_extension("jinja2.ext.do")
     # Globals, not context: imported macros see them too.
     app.jinja_env.globals.update(

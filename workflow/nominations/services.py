@@ -125,7 +125,8 @@ def text_condition(text: str):
                  for v in sorted(variants)))
 
 
-# What a list row shows (the list page's table, the API's list items, the next-page cursor).
+# What a list row shows (the list page's table, the API's list items, the Secretariat's
+# queues, the next-page cursor).
 # A row of a list page loads these and no more: a nomination and its candidate have some fifty
 # columns, and reading and converting them all for fifty rows was a fifth of the page's time.
 ROW_COLUMNS = (

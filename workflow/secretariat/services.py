@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import case, func, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import contains_eager, joinedload
 from werkzeug.datastructures import FileStorage
 
 from workflow import bulk, pipeline
@@ -28,7 +28,7 @@ from workflow.models import (
     Region,
     utcnow,
 )
-from workflow.nominations.services import check_not_nominated
+from workflow.nominations.services import ROW_COLUMNS, check_not_nominated
 from workflow.permissions import scoped, visible
 from workflow.refusal import Refusal
 
@@ -128,20 +128,22 @@ def overview(user, *, queue_limit: int = 10, now: datetime | None = None) -> Ove
         funnel_max=max([n for _, n in funnel] + [1]),
         regions=region_rows,
         region_max=max([r.open for r in region_rows] + [1]),
-        queues={s: queue(user, s, limit=queue_limit) for s in QUEUES},
+        queues={s: queue(user, s, limit=queue_limit, rows_only=True) for s in QUEUES},
         queue_totals={s: totals[s] for s in QUEUES},
         queue_overdue={s: overdue_state[s] for s in QUEUES},
         now=now,
     )
 
 
-def queue(user, state: State, *, limit: int = 50,
-          after: tuple[datetime, int] | None = None) -> list[Nomination]:
+def queue(user, state: State, *, limit: int = 50, after: tuple[datetime, int] | None = None,
+          rows_only: bool = False) -> list[Nomination]:
     """Nominations ``user`` may see in ``state``, longest waiting first (keyset on
-    status_changed_at, id)."""
+    status_changed_at, id); ``rows_only``: what a row of a queue's table shows (ROW_COLUMNS),
+    not whole records (an export wants those)."""
     stmt = (scoped(select(Nomination), user, Nomination).where(Nomination.status == state)
-            .options(joinedload(Nomination.candidate), joinedload(Nomination.region),
-                     joinedload(Nomination.association))
+            .join(Nomination.candidate)
+            .options(*(ROW_COLUMNS if rows_only else (contains_eager(Nomination.candidate),)),
+                     joinedload(Nomination.region), joinedload(Nomination.association))
             .order_by(Nomination.status_changed_at, Nomination.id))
     if after is not None:
         changed, last_id = after

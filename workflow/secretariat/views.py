@@ -76,7 +76,8 @@ def bulk_forms(state: State, sent=None) -> dict:
 
 
 def render_queue(state: State, after=None, sent=None, status: int = 200):
-    items = services.queue(current_user, state, limit=QUEUE_PAGE + 1, after=after)
+    items = services.queue(current_user, state, limit=QUEUE_PAGE + 1, after=after,
+                           rows_only=True)
     more = len(items) > QUEUE_PAGE
     items = items[:QUEUE_PAGE]
     forms = bulk_forms(state, sent)
