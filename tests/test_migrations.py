@@ -4,7 +4,7 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 
 from tests.conftest import fresh_database
 from workflow import create_app
@@ -22,6 +22,23 @@ def test_upgrade_matches_models_and_downgrade_empties(backend, tmp_path_factory)
             with db.engine.connect() as conn:
                 diff = compare_metadata(MigrationContext.configure(conn), db.metadata)
             assert diff == [], f"models and migrations disagree: {diff}"
+            assert planner_statistics(backend) == PLANNER_STATISTICS
             downgrade(revision="base")
             assert set(inspect(db.engine).get_table_names()) <= {"alembic_version"}
             db.engine.dispose()
+
+
+# Statistics the planner needs (alembic does not compare them): name -> kinds ("f":
+# functional dependencies). migrations 0016_plan_statistics and workflow/models/lists.py.
+PLANNER_STATISTICS = {"st_nominations_region_association": "{f}"}
+
+
+def planner_statistics(backend) -> dict:
+    if backend != "postgresql":
+        return PLANNER_STATISTICS  # SQLite keeps none
+    return dict(db.session.execute(text("SELECT stxname, stxkind::text FROM pg_statistic_ext")).all())
+
+
+def test_the_models_make_the_planner_statistics_too(app, backend):
+    """A database built from the models (tests, create_all) has the migrations' statistics."""
+    assert planner_statistics(backend) == PLANNER_STATISTICS

@@ -33,3 +33,12 @@ LIST_INDEXES = (
 # owner may create it); the migration creates it too.
 event.listen(Candidate.__table__, "before_create",
              DDL("CREATE EXTENSION IF NOT EXISTS pg_trgm").execute_if(dialect="postgresql"))
+
+# An association's nominations are all in its region: without statistics saying so PostgreSQL
+# takes the two conditions as independent, expects a twentieth of the association's rows in
+# the region, and reads and sorts them all instead of walking ix_nominations_association_created
+# (migration 0016_plan_statistics says more).
+event.listen(Nomination.__table__, "after_create",
+             DDL("CREATE STATISTICS IF NOT EXISTS st_nominations_region_association "
+                 "(dependencies) ON region_id, association_id FROM nominations")
+             .execute_if(dialect="postgresql"))
