@@ -29,6 +29,7 @@ from bench.list_nominations import (  # noqa: E402
     fetch_any,
     login,
     plans,
+    rows_shown,
     scenarios,
     served,
     target_of,
@@ -65,16 +66,18 @@ def main() -> int:
                 for size in times:
                     times[size].append(fetch_any(targets[size], cookies[size][role]))
             small, large = (statistics.median(times[s]) for s in ("small", "large"))
-            rows.append((label, small, large, large / small, small_plans[label],
+            shown = [rows_shown(targets[s], cookies[s][role]) for s in ("small", "large")]
+            rows.append((label, small, large, large / small, *shown, small_plans[label],
                          *large_plans[label]))
             print(f"{label:45s} {small:7.1f} ms  {large:7.1f} ms  ratio {large / small:.2f}  "
+                  f"rows {shown[0]} / {shown[1]}  "
                   f"SQL {small_plans[label]:.2f} / {large_plans[label][0]:.2f} ms", flush=True)
         load_end = os.getloadavg()[0]
 
     if not args.no_write:
         table = "\n".join(
-            f"| {label} | {small:.1f} | {large:.1f} | **{ratio:.2f}** | {'met' if ratio < 1.5 else 'NOT met'} | {sql_small:.2f} | {sql_large:.2f} | {plan} |"
-            for label, small, large, ratio, sql_small, sql_large, plan in rows)
+            f"| {label} | {small:.1f} | {large:.1f} | **{ratio:.2f}** | {'met' if ratio < 1.5 else 'NOT met'} | {few} / {many} | {sql_small:.2f} | {sql_large:.2f} | {plan} |"
+            for label, small, large, ratio, few, many, sql_small, sql_large, plan in rows)
         write_section("List growth (issue 14)", f"""
 Command: `.venv/bin/python bench/list_growth.py --small {args.small} --large {args.large}
 --requests {args.requests}` (revision {git_revision()}, {time.strftime('%Y-%m-%d %H:%M')} UTC).
@@ -83,12 +86,14 @@ end (shared with other engineers' work).
 
 {args.small:,} and {args.large:,} nominations in two fresh databases, each behind gunicorn
 (production configuration, one sync worker); one client asks them in turn, request by request.
-Times are medians of {args.requests} whole HTTP requests (page rendered), in ms; "SQL" is the
-list query's execution time in PostgreSQL (EXPLAIN ANALYZE) at each size; the plan is the
-large database's.
+Times are medians of {args.requests} whole HTTP requests (page rendered), in ms; "rows" is
+how many nominations each page lists (a filter that matches 2 rows at {args.small:,} fills the
+page of 50 at {args.large:,}, and 50 rows cost more to render than 2); "SQL" is the list
+query's execution time in PostgreSQL (EXPLAIN ANALYZE) at each size; the plan is the large
+database's.
 
-| scenario | {args.small:,} | {args.large:,} | ratio | < 1.5 | SQL small | SQL large | plan at {args.large:,} |
-|---|---:|---:|---:|---|---:|---:|---|
+| scenario | {args.small:,} | {args.large:,} | ratio | < 1.5 | rows | SQL small | SQL large | plan at {args.large:,} |
+|---|---:|---:|---:|---|---:|---:|---:|---|
 {table}
 """)
     return 0

@@ -257,6 +257,13 @@ def fetch_any(url: str, cookie: str) -> float:
     return (time.perf_counter() - started) * 1000
 
 
+def rows_shown(url: str, cookie: str) -> int:
+    """How many nominations the page lists (one reference-code link per row)."""
+    request = urllib.request.Request(url, headers={"Cookie": cookie, "User-Agent": UA})
+    with urllib.request.urlopen(request) as response:  # noqa: S310 - our own local server
+        return response.read().count(b'<a class="refcode"')
+
+
 def measure(url: str, cookie: str, clients: int, per_client: int) -> dict:
     for _ in range(5):
         fetch(url, cookie)
