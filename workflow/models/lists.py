@@ -29,6 +29,17 @@ LIST_INDEXES = (
           postgresql_ops={"surname": "gin_trgm_ops"}),
 )
 
+# What a row of a list shows (the list page, a queue, the API's list items, the next-page
+# cursor): a nomination's and its candidate's columns, read instead of the whole records
+# (nominations.services.ROW_COLUMNS).
+LIST_ROW_NOMINATION = (
+    Nomination.id, Nomination.reference_code, Nomination._status, Nomination.route,
+    Nomination.region_id, Nomination.association_id, Nomination.candidate_id,
+    Nomination.nominating_body, Nomination.created_at, Nomination.updated_at,
+    Nomination.status_changed_at, Nomination.version)
+LIST_ROW_CANDIDATE = (Candidate.id, Candidate.surname, Candidate.given_name,
+                      Candidate.patronymic, Candidate.iin, Candidate.erased_at)
+
 # The trigram operators come with PostgreSQL's pg_trgm extension (a trusted one: the database's
 # owner may create it); the migration creates it too.
 event.listen(Candidate.__table__, "before_create",

@@ -23,6 +23,8 @@ from workflow.domain import Role, Route, State, body_text
 from workflow.extensions import db
 from workflow.iin import normalize
 from workflow.models import (
+    LIST_ROW_CANDIDATE,
+    LIST_ROW_NOMINATION,
     Association,
     AuditEvent,
     Candidate,
@@ -125,18 +127,13 @@ def text_condition(text: str):
                  for v in sorted(variants)))
 
 
-# What a list row shows (the list page's table, the API's list items, the Secretariat's
-# queues, the next-page cursor).
-# A row of a list page loads these and no more: a nomination and its candidate have some fifty
-# columns, and reading and converting them all for fifty rows was a fifth of the page's time.
+# What a list row shows (models.lists: the list page's table, the API's list items, the
+# Secretariat's queues, the next-page cursor). A row of a list page loads these and no more: a
+# nomination and its candidate have some fifty columns, and reading and converting them all
+# for fifty rows was a fifth of the page's time.
 ROW_COLUMNS = (
-    load_only(Nomination.id, Nomination.reference_code, Nomination._status, Nomination.route,
-              Nomination.region_id, Nomination.association_id, Nomination.candidate_id,
-              Nomination.nominating_body, Nomination.created_at, Nomination.updated_at,
-              Nomination.status_changed_at, Nomination.version),
-    contains_eager(Nomination.candidate).load_only(
-        Candidate.id, Candidate.surname, Candidate.given_name, Candidate.patronymic,
-        Candidate.iin, Candidate.erased_at),
+    load_only(*LIST_ROW_NOMINATION),
+    contains_eager(Nomination.candidate).load_only(*LIST_ROW_CANDIDATE),
 )
 
 
