@@ -117,3 +117,16 @@ def test_a_list_row_reads_what_the_row_shows_and_no_more(listed):
     assert len(statements) == 1
     for column in ("birth_date", "phone", "email", "consent_scope", "justification"):
         assert f".{column}" not in statements[0]
+
+
+@pytest.mark.parametrize("lang, sort_label, order_document", [
+    ("kk", "Сұрыптау", "Өкім"), ("ru", "Сортировка", "Распоряжение")])
+def test_the_lists_sort_label_is_not_the_chairmans_order(app, client, auth, lang, sort_label,
+                                                         order_document):
+    """The list's "Order" (of the rows) once shared its words with the Chairman's order: the
+    select said "Өкім" / "Распоряжение". It has its own words now."""
+    auth.login(f.user(Role.COORDINATOR))
+    client.set_cookie("lang", lang)
+    html = client.get("/nominations/").get_data(as_text=True)
+    assert f'for="sort">{sort_label}</label>' in html
+    assert f">{order_document}</label>" not in html
