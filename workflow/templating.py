@@ -116,8 +116,6 @@ class Labels(Mapping):
         made = self.by_locale.get(current)
         if made is not None and made[0] is body:
             return made[1]
-        # Markup, as before: a lazy string renders unescaped (its __html__), and these are
-        # the catalog's own words.
         table = {key: self.shown(key, label) for key, label in self.labels.items()}
         if current is not None:
             self.by_locale[current] = (body, table)
@@ -125,6 +123,8 @@ class Labels(Mapping):
 
     @staticmethod
     def shown(key, label) -> Markup:
+        """A label as the table holds it. Markup, as before: a lazy string renders unescaped
+        (its __html__), and these are the catalog's own words."""
         return Markup(str(label))  # noqa: S704
 
     def __getitem__(self, key):

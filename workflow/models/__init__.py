@@ -47,7 +47,8 @@ from workflow.models.sessions import (
 )
 
 __all__ = [
-    "LIST_INDEXES", "LIST_ROW_CANDIDATE", "LIST_ROW_NOMINATION", "OUTCOME_LABELS", "REFERENCE_ALPHABET", "SESSION_STATUS_LABELS",
+    "LIST_INDEXES", "LIST_ROW_CANDIDATE", "LIST_ROW_NOMINATION", "OUTCOME_LABELS",
+    "REFERENCE_ALPHABET", "SESSION_STATUS_LABELS",
     "AccountToken", "Association", "AuditChain", "AuditEvent", "Candidate", "ChairmanOrder",
     "ChairmanOrderItem", "CouncilAgendaItem", "CouncilMeeting", "Counter", "DeliveryStatus",
     "Document", "EmailDelivery", "IssuingBatch", "IssuingItem", "ItemStatus", "LocalizedName",
