@@ -12,18 +12,14 @@ from sqlalchemy import ForeignKey, Integer, LargeBinary, String, Text, UniqueCon
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from workflow.extensions import db
-from workflow.models.core import RowScope, User, UTCDateTime, utcnow
+from workflow.models.core import OwnedBy, RowScope, User, UTCDateTime, utcnow
 
 
-class ApiToken(db.Model):
+class ApiToken(OwnedBy, db.Model):
     """A personal API token: it acts as its user (role, region), until revoked or expired."""
 
     __tablename__ = "api_tokens"
     __scope__ = RowScope.OWN
-
-    @classmethod
-    def owned_by(cls, user_id: int):
-        return cls.user_id == user_id
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)

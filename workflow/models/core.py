@@ -49,6 +49,23 @@ class RowScope(StrEnum):
     INTERNAL = "internal"  # bookkeeping no page lists (counters, outbox, tokens, chain head)
 
 
+class InRegion:
+    """A ``REGION`` model whose rows carry their region in ``region_id`` (a row without one is
+    national: no coordinator's)."""
+
+    @classmethod
+    def in_region(cls, region_id: int):
+        return cls.region_id == region_id
+
+
+class OwnedBy:
+    """A model whose rows are one user's, in ``user_id``."""
+
+    @classmethod
+    def owned_by(cls, user_id: int):
+        return cls.user_id == user_id
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)
 
@@ -105,13 +122,9 @@ class Region(LocalizedName, db.Model):
         return f"<Region {self.iso_code}>"
 
 
-class Association(db.Model):
+class Association(InRegion, db.Model):
     __tablename__ = "associations"
     __scope__ = RowScope.REGION
-
-    @classmethod
-    def in_region(cls, region_id: int):
-        return cls.region_id == region_id
 
     @classmethod
     def shared(cls):
@@ -227,13 +240,9 @@ def new_reference_code() -> str:
     return f"{raw[:4]}-{raw[4:]}"
 
 
-class Nomination(db.Model):
+class Nomination(InRegion, db.Model):
     __tablename__ = "nominations"
     __scope__ = RowScope.REGION
-
-    @classmethod
-    def in_region(cls, region_id: int):
-        return cls.region_id == region_id
 
     @classmethod
     def owned_by(cls, user_id: int):
@@ -368,19 +377,11 @@ class User(UserMixin, db.Model):
         return f"<User {self.id} {self.role}>"
 
 
-class Membership(db.Model):
+class Membership(InRegion, OwnedBy, db.Model):
     """A member of the Assembly: issued from an approved nomination."""
 
     __tablename__ = "memberships"
     __scope__ = RowScope.REGION
-
-    @classmethod
-    def in_region(cls, region_id: int):
-        return cls.region_id == region_id
-
-    @classmethod
-    def owned_by(cls, user_id: int):
-        return cls.user_id == user_id
 
     id: Mapped[int] = mapped_column(primary_key=True)
     nomination_id: Mapped[int] = mapped_column(ForeignKey("nominations.id"), unique=True)
@@ -404,16 +405,12 @@ class Membership(db.Model):
     region: Mapped[Region] = relationship()
 
 
-class Document(db.Model):
+class Document(InRegion, db.Model):
     """An uploaded file, kept on this server; downloaded only by those allowed."""
 
     __tablename__ = "documents"
+    # A nomination's documents carry its region; a national body's documents carry none.
     __scope__ = RowScope.REGION
-
-    @classmethod
-    def in_region(cls, region_id: int):
-        """A nomination's documents carry its region; a national body's documents carry none."""
-        return cls.region_id == region_id
 
     id: Mapped[int] = mapped_column(primary_key=True)
     nomination_id: Mapped[int | None] = mapped_column(ForeignKey("nominations.id"), index=True)

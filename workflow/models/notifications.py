@@ -13,18 +13,14 @@ from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueCon
 from sqlalchemy.orm import Mapped, mapped_column
 
 from workflow.extensions import db
-from workflow.models.core import RowScope, UTCDateTime, utcnow
+from workflow.models.core import OwnedBy, RowScope, UTCDateTime, utcnow
 
 
-class Notification(db.Model):
+class Notification(OwnedBy, db.Model):
     """One line under the bell. Holds ids and the stage, never personal data."""
 
     __tablename__ = "notifications"
     __scope__ = RowScope.OWN
-
-    @classmethod
-    def owned_by(cls, user_id: int):
-        return cls.user_id == user_id
 
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(String(120), unique=True)
@@ -80,15 +76,11 @@ class EmailDelivery(db.Model):
     __table_args__ = (Index("ix_email_deliveries_status_updated", "status", "updated_at"),)
 
 
-class NotificationPreference(db.Model):
+class NotificationPreference(OwnedBy, db.Model):
     """How a user wants to hear of one kind of notification; no row means the default."""
 
     __tablename__ = "notification_preferences"
     __scope__ = RowScope.OWN
-
-    @classmethod
-    def owned_by(cls, user_id: int):
-        return cls.user_id == user_id
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))

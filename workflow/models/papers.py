@@ -15,7 +15,7 @@ from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueCon
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from workflow.extensions import db
-from workflow.models.core import Region, RowScope, User, UTCDateTime, utcnow
+from workflow.models.core import InRegion, Region, RowScope, User, UTCDateTime, utcnow
 
 
 class PaperKind(StrEnum):
@@ -34,14 +34,10 @@ class PaperStatus(StrEnum):
     FAILED = "failed"
 
 
-class IssuedPaper(db.Model):
+class IssuedPaper(InRegion, db.Model):
     __tablename__ = "papers"
+    # A session's papers are its region's; the national bodies' papers carry none.
     __scope__ = RowScope.REGION
-
-    @classmethod
-    def in_region(cls, region_id: int):
-        """A session's papers are its region's; the national bodies' papers carry none."""
-        return cls.region_id == region_id
 
     id: Mapped[int] = mapped_column(primary_key=True)
     # What a reader types or scans at /verify: random, never derived from an id.

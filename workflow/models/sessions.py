@@ -22,7 +22,16 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from workflow.extensions import db
-from workflow.models.core import Document, Nomination, Region, RowScope, User, UTCDateTime, utcnow
+from workflow.models.core import (
+    Document,
+    InRegion,
+    Nomination,
+    Region,
+    RowScope,
+    User,
+    UTCDateTime,
+    utcnow,
+)
 
 
 class SessionStatus(StrEnum):
@@ -55,13 +64,9 @@ OUTCOME_LABELS = {
 }
 
 
-class RegionalSession(db.Model):
+class RegionalSession(InRegion, db.Model):
     __tablename__ = "regional_sessions"
     __scope__ = RowScope.REGION
-
-    @classmethod
-    def in_region(cls, region_id: int):
-        return cls.region_id == region_id
 
     id: Mapped[int] = mapped_column(primary_key=True)
     region_id: Mapped[int] = mapped_column(ForeignKey("regions.id"))
