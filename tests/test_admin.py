@@ -415,3 +415,41 @@ def test_the_403_page_does_not_send_an_administrator_to_the_administrator(
     auth.login(f.user(Role.COORDINATOR))
     page = client.get("/admin/users").get_data(as_text=True)
     assert str(MESSAGES[403][1]) in page
+
+
+def _statements(run) -> tuple[object, int]:
+    from sqlalchemy import event
+
+    seen = []
+
+    def record(*args):
+        seen.append(args[2])
+
+    db.session.expire_all()
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        result = run()
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+    return result, len(seen)
+
+
+@pytest.mark.parametrize("nominations", [1, 4])
+def test_a_page_of_the_audit_trail_is_one_statement_however_many_actors(app, nominations):
+    """Each row names its actor and its nomination: read with the events, not one per row."""
+    for _ in range(nominations):
+        with transaction(actor=f.user(Role.COORDINATOR)):
+            f.nomination()
+    admin_user = f.user(Role.ADMIN)
+    db.session.commit()
+    assert admin_user.role
+
+    def read():
+        rows, _ = services.audit_page(services.AuditFilter())
+        return [(e.actor.name if e.actor else None,
+                 e.nomination.reference_code if e.nomination else None) for e in rows]
+
+    rows, statements = _statements(read)
+    assert len({actor for actor, _ in rows if actor}) >= nominations
+    assert len({code for _, code in rows if code}) == nominations
+    assert statements == 1

@@ -185,3 +185,33 @@ def test_the_document_describes_the_recusal_and_the_no_quorum_call(client):
     recusal = next(v for k, v in schemas.items() if k.endswith(".RecusalIn"))
     assert recusal["properties"]["reason"]["anyOf"][0]["enum"] == [
         "candidate", "relative", "association_head", "other"]
+
+
+@pytest.mark.parametrize("n_sessions", [1, 3])
+def test_the_sessions_list_reads_every_agenda_in_a_fixed_number_of_statements(
+        client, coordinator, n_sessions):
+    """Each listed session carries its agenda: read with the list, not one query per session."""
+    from sqlalchemy import event
+
+    from workflow.api import services as api
+
+    for _ in range(n_sessions):
+        session = f.regional_session()
+        nomination = f.nomination(State.SUBMITTED)
+        db.session.add(SessionItem(session=session, nomination=nomination, position=1))
+    db.session.commit()
+    db.session.expire_all()
+    assert coordinator.region_id
+    seen = []
+
+    def record(*args):
+        seen.append(args[2])
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        listed = api.sessions(coordinator)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+    assert len(listed) == n_sessions
+    assert all(s["items"][0]["reference_code"] for s in listed)
+    assert len(seen) == 2, seen  # the sessions (with their regions), their agendas

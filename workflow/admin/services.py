@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
 
 from workflow import audit
 from workflow.account.services import issue_token
@@ -203,7 +204,9 @@ def _day_start(day: date) -> datetime:
 
 def audit_query(criteria: AuditFilter, *, before: int | None = None):
     """The events matching ``criteria``, newest first, continuing before the id ``before``."""
-    stmt = select(AuditEvent)
+    # The page and the CSV name each event's actor and nomination: read with it, not per row.
+    stmt = select(AuditEvent).options(joinedload(AuditEvent.actor),
+                                      joinedload(AuditEvent.nomination))
     if criteria.actor_id:
         stmt = stmt.where(AuditEvent.actor_id == criteria.actor_id)
     if criteria.entity_type:

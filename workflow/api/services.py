@@ -11,7 +11,7 @@ from functools import cache
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import bindparam, select
-from sqlalchemy.orm import aliased, joinedload
+from sqlalchemy.orm import aliased, joinedload, selectinload
 from werkzeug.datastructures import MultiDict
 
 from workflow import pipeline
@@ -317,9 +317,7 @@ def visible_session(user, session_id: int):
 
 
 def session_json(session: RegionalSession) -> dict:
-    items = db.session.scalars(select(SessionItem).where(SessionItem.session_id == session.id)
-                               .options(joinedload(SessionItem.nomination))
-                               .order_by(SessionItem.position))
+    items = session.items  # in agenda order; a list reads them with its sessions (sessions())
     return {
         "id": session.id, "region": session.region.iso_code, "number": session.number,
         "held_on": session.held_on.isoformat(), "place": session.place,
@@ -337,7 +335,8 @@ def session_json(session: RegionalSession) -> dict:
 
 
 def sessions(user) -> list[dict]:
-    return [session_json(s) for s in sessions_service.list_sessions(user)]
+    return [session_json(s) for s in sessions_service.list_sessions(
+        user, options=(selectinload(RegionalSession.items).joinedload(SessionItem.nomination),))]
 
 
 def plan_session(user, body) -> dict:

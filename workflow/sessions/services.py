@@ -44,8 +44,11 @@ def _scoped(stmt, user):
     return scoped(stmt, user, RegionalSession)
 
 
-def list_sessions(user, *, limit: int = 200) -> list[RegionalSession]:
-    stmt = (_scoped(select(RegionalSession), user).options(joinedload(RegionalSession.region))
+def list_sessions(user, *, limit: int = 200, options=()) -> list[RegionalSession]:
+    """The sessions ``user`` may see, newest first; ``options``: loader options for what the
+    caller reads next (the API's list reads every agenda)."""
+    stmt = (_scoped(select(RegionalSession), user)
+            .options(joinedload(RegionalSession.region), *options)
             .order_by(RegionalSession.held_on.desc(), RegionalSession.id.desc()).limit(limit))
     return list(db.session.scalars(stmt))
 
