@@ -127,6 +127,13 @@ def test_a_route_is_named_in_the_bodys_words_where_its_file_says(app, client, au
     auth.login(make.user(Role.SECRETARIAT))
     page = client.get("/orders/new", headers={"Accept-Language": "ru"}).get_data(as_text=True)
     assert "Решение Народного совета" in page and "Совет Ассамблеи" not in page
+    # The person's page (personal data) names the route as every other page does.
+    nomination = make.nomination(State.RECOMMENDED, route=Route.COUNCIL)
+    db.session.commit()
+    person = client.get(f"/privacy/people/{nomination.candidate_id}",
+                        headers={"Accept-Language": "ru"})
+    assert person.status_code == 200
+    assert "Решение Народного совета" in person.get_data(as_text=True)
     with app.test_request_context(headers={"Accept-Language": "kk"}):
         assert bodies.route_label("council") == "Халық кеңесінің шешімі"
         assert bodies.route_label("regional") == "Өңірлік ассамблея сессиясы"

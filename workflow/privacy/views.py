@@ -5,7 +5,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from workflow.domain import CONSENT_FORM_LABELS, ROUTE_LABELS, STATE_LABELS
+from workflow.domain import CONSENT_FORM_LABELS
 from workflow.extensions import db
 from workflow.models import DestructionRecord, Membership, Nomination
 from workflow.permissions import requires, visible
@@ -44,8 +44,7 @@ def person(candidate_id: int):
         Membership.candidate_id == candidate.id).order_by(Membership.id)).all()
     return render_template("privacy/person.html", c=candidate, nominations=nominations,
                            memberships=memberships, due=services.due(candidate),
-                           form=ConsentWithdrawalForm(), STATE_LABELS=STATE_LABELS,
-                           ROUTE_LABELS=ROUTE_LABELS, CONSENT_FORM_LABELS=CONSENT_FORM_LABELS)
+                           form=ConsentWithdrawalForm(), CONSENT_FORM_LABELS=CONSENT_FORM_LABELS)
 
 
 def _download(body: bytes, content_type: str, name: str):
