@@ -6,7 +6,7 @@ import re
 import select as _select
 import sqlite3
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from functools import lru_cache
 
 from sqlalchemy import Engine, event, exc, func, insert, select, update
@@ -156,7 +156,7 @@ def transaction(actor=None) -> Iterator[Session]:
     """
     from workflow import audit
 
-    with audit.acting_as(actor) if actor is not None else _nothing():
+    with audit.acting_as(actor) if actor is not None else nullcontext():
         try:
             begin_for_real(db.session.connection())
             yield db.session
@@ -164,11 +164,6 @@ def transaction(actor=None) -> Iterator[Session]:
         except BaseException:
             db.session.rollback()
             raise
-
-
-@contextmanager
-def _nothing() -> Iterator[None]:
-    yield
 
 
 def is_postgres() -> bool:

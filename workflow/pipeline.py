@@ -38,6 +38,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm.exc import StaleDataError
 
 from workflow import audit, bodies, quotas
+from workflow.database import DB_INT_MAX
 from workflow.domain import (
     DOCUMENT_KIND_LABELS,
     RECUSAL_REASON_LABELS,
@@ -103,7 +104,7 @@ class Need(StrEnum):
 
 # --- The data an action carries: names and kinds, checked by ``apply``. --------------------
 
-MAX_ID = 2**31 - 1
+MAX_ID = DB_INT_MAX  # the largest id a column holds
 MAX_TEXT = 4000
 
 
@@ -554,14 +555,6 @@ def _comment_message(transition: Transition):
     if transition.action == "forward_again":
         return _l("Say what was corrected: the Secretariat reads it with the nomination.")
     return _l("Write a comment: it is recorded with the step.")
-
-
-def check(nomination: Nomination, transition: Transition, actor: Actor,
-          channel: Channel) -> None:
-    """Raise the Refusal that applying ``transition`` now would meet: role, scope, channel,
-    state (the data and the guards are checked by ``apply`` after these)."""
-    check_actor(nomination, transition, actor)
-    check_step(nomination, transition, channel)
 
 
 def check_actor(nomination: Nomination, transition: Transition, actor: Actor) -> None:

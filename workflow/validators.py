@@ -12,6 +12,7 @@ from wtforms import IntegerField, SelectField, StringField
 from wtforms.validators import Length, NumberRange, Optional, StopValidation, ValidationError
 
 from workflow.domain import RECUSAL_REASON_LABELS
+from workflow.voting import Recusal
 
 # Nothing Tizim records (an order, a consent, the end of a membership) happened before this.
 EARLIEST = date(1900, 1, 1)
@@ -78,3 +79,8 @@ class RecusalFields:
     recusal_names = StringField(_l("Who is recused"), validators=[Optional(), Length(max=500)])
     recusal_reason = SelectField(_l("Why"), choices=recusal_choices, default="")
     recusal_note = StringField(_l("Details"), validators=[Optional(), Length(max=500)])
+
+    def recusal(self) -> Recusal:
+        """The row's recusal, as the services count it (none: a count of 0)."""
+        return Recusal(self.recused.data or 0, self.recusal_names.data or "",
+                       self.recusal_reason.data or "", self.recusal_note.data or "")

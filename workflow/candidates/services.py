@@ -19,11 +19,12 @@ from sqlalchemy import func, select
 from werkzeug.datastructures import FileStorage
 
 from workflow import audit
-from workflow.domain import ConsentForm, Role, State, body_text
+from workflow.domain import ConsentForm, Role, body_text
 from workflow.extensions import db
 from workflow.iin import normalize
 from workflow.models import Candidate, Membership, Nomination
 from workflow.permissions import NATIONAL_ROLES
+from workflow.pipeline import FINAL_STATES
 from workflow.refusal import Refusal
 
 # The person's fields an entry form carries (the IIN is the key, not a field to change).
@@ -34,8 +35,7 @@ PERSON_FIELDS = ("surname", "given_name", "patronymic", "birth_date", "sex", "ci
 NOMINEE_LANGUAGES = ("kk", "ru")
 # Optional text kept as "" rather than NULL (the columns are NOT NULL).
 EMPTY_AS_TEXT = frozenset({"occupation", "position"})
-FINAL = (State.DECLINED_REGIONALLY, State.COUNCIL_DECLINED, State.REJECTED, State.WITHDRAWN,
-         State.MEMBER)
+FINAL = FINAL_STATES  # a nomination that is over (the pipeline's table says which)
 
 KEPT_ELSEWHERE = body_text(
     "A person with this IIN is already registered in Tizim, and their record cannot be "

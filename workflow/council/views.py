@@ -10,7 +10,6 @@ from workflow.council.forms import AgendaAddForm, MeetingForm, RecordForm
 from workflow.domain import RECUSAL_REASON_LABELS, State
 from workflow.permissions import requires
 from workflow.refusal import handled
-from workflow.voting import Recusal
 
 bp = Blueprint("council", __name__, url_prefix="/council")
 
@@ -143,8 +142,7 @@ def record(meeting_id: int):
     deferred = [e.item_id.data for e in form.items if e.deferred.data]
     votes = {e.item_id.data: services.Votes(
         e.votes_for.data, e.votes_against.data, e.votes_abstained.data,
-        Recusal(e.recused.data or 0, e.recusal_names.data or "", e.recusal_reason.data or "",
-                e.recusal_note.data or ""))
+        e.recusal())
              for e in form.items if not e.deferred.data}
     with handled(form) as outcome:
         tally = services.record_meeting(current_user, meeting_id, present=form.present.data,

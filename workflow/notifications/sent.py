@@ -292,7 +292,3 @@ def resend(actor, delivery_id: int) -> None:
                            "attempts": delivery.attempts})
         enqueue(SEND_TASK, delivery_id=delivery_id)
 
-
-def templates() -> list[str]:
-    return list(TEMPLATE_LABELS)
-

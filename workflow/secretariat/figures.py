@@ -28,6 +28,7 @@ from flask import current_app
 from sqlalchemy import case, func, select
 
 from workflow import pipeline
+from workflow.database import is_postgres
 from workflow.domain import Route, State
 from workflow.extensions import db
 from workflow.models import AuditEvent, Nomination, utcnow
@@ -103,7 +104,7 @@ def _transitions(user, *columns):
 
 def _days(later, earlier):
     """Days between two timestamps, as a number, on either database."""
-    if db.session.get_bind().dialect.name == "postgresql":
+    if is_postgres():
         return func.extract("epoch", later - earlier) / 86400.0
     return func.julianday(later) - func.julianday(earlier)
 

@@ -18,7 +18,6 @@ from workflow.sessions.forms import (
     RecordForm,
     RescheduleForm,
 )
-from workflow.voting import Recusal
 
 bp = Blueprint("sessions", __name__, url_prefix="/sessions")
 
@@ -146,8 +145,7 @@ def record(session_id: int):
     votes = {entry.item_id.data: services.Votes(
         entry.votes_for.data, entry.votes_against.data, entry.votes_abstain.data,
         entry.deferred.data, entry.deferral_reason.data,
-        Recusal(entry.recused.data or 0, entry.recusal_names.data or "",
-                entry.recusal_reason.data or "", entry.recusal_note.data or ""))
+        entry.recusal())
              for entry in form.items}
     with handled(form) as outcome:
         if form.no_quorum.data:
