@@ -171,10 +171,12 @@ def test_a_name_only_change_keeps_the_users_session(app, client, auth, admin):
     db.session.commit()
     token = coordinator.session_token
     auth.login(admin)
-    client.post(f"/admin/users/{coordinator.id}/edit", data={
+    answer = client.post(f"/admin/users/{coordinator.id}/edit", data={
         "name": "Another Name", "email": coordinator.email, "role": "coordinator",
         "region_id": coordinator.region_id, "language": ""})
+    assert answer.status_code == 302  # the change was made, not refused
     db.session.expire_all()
+    assert db.session.get(User, coordinator.id).name == "Another Name"
     assert db.session.get(User, coordinator.id).session_token == token
 
 
@@ -231,9 +233,12 @@ def test_the_last_active_administrator_cannot_lock_everyone_out(app, client, aut
 def test_an_inactive_administrator_does_not_count(app, admin):
     asleep = f.user(Role.ADMIN, active=False)
     db.session.commit()
-    with pytest.raises(services.Refusal):
+    with pytest.raises(services.Refusal) as refused:
         services.update_account(admin, admin.id, name="x", email=admin.email,
                                 role=Role.MEMBER, region_id=None, language=None)
+    assert refused.value.code == "last_admin"  # the inactive one did not count as another
+    db.session.expire_all()
+    assert db.session.get(User, admin.id).role == Role.ADMIN
     assert asleep.active is False
 
 

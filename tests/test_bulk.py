@@ -237,6 +237,9 @@ def test_each_queue_offers_the_bulk_actions_the_table_allows_from_its_state(app,
     officer = f.user(Role.SECRETARIAT)
     expected = [a for a in services.BULK_ACTIONS if state in pipeline.BY_ACTION[a].sources]
     assert services.bulk_actions(officer, state) == expected
+    # And as the Secretariat's rules say it, written out: the table must not drift from them.
+    assert expected == {State.FORWARDED: ["accept", "return"],
+                        State.UNDER_REVIEW: ["return", "put_on_council_agenda"]}.get(state, [])
     assert services.bulk_actions(f.user(Role.COORDINATOR), state) == []
 
 

@@ -359,6 +359,7 @@ def test_the_whole_journey_in_chromium(served, chromium, language):
     minutes = pdf_text(officer.fetch(officer.page.locator(
         f"a[href*='/papers/council_minutes/'][href$='lang={language}']").get_attribute("href")))
     assert "7" in minutes
+    assert re.search(r"\b7 1 0\b", minutes), minutes  # the item's row: for, against, abstained
     officer.shot("04-council-recorded")
 
     officer.go("/orders/new")

@@ -48,14 +48,35 @@ def test_an_items_quorum_and_majority_are_counted_without_the_recused(quorum, ma
             continue
         n = present - recused
         assert rule.has_quorum(present, members, recused) == rule.quorum.met(n, members)
+        assert rule.has_quorum(present, members, recused) == (
+            n > 0 and at_least(quorum, n, members))
         if n == 0:
             continue
         edge = rule.majority.minimum(n)
         assert rule.passes(edge, present, recused)
         assert edge == 0 or not rule.passes(edge - 1, present, recused)
         # Recusals never make an item easier to pass than the same votes without them, save
-        # by shrinking those who count: the edge is that of the counted body.
-        assert edge == Threshold.parse(majority).minimum(n)
+        # by shrinking those who count: the edge is that of the counted body, worked out here
+        # by whole-number arithmetic rather than by the rule's own code.
+        assert edge == Threshold.parse(majority).minimum(n) == fewest(majority, n)
+
+
+def _split(text: str) -> tuple[bool, int, int]:
+    strict = not text.startswith(">=")
+    num, den = text.lstrip(">=").split("/")
+    return strict, int(num), int(den)
+
+
+def at_least(text: str, count: int, of: int) -> bool:
+    """``count`` of ``of`` meets ">a/b" or ">=a/b", in integers."""
+    strict, num, den = _split(text)
+    return count * den > of * num if strict else count * den >= of * num
+
+
+def fewest(text: str, of: int) -> int:
+    """The fewest votes of ``of`` that meet the threshold, in integers."""
+    strict, num, den = _split(text)
+    return of * num // den + 1 if strict else -(-of * num // den)
 
 
 @pytest.mark.parametrize(("votes_for", "passes"), [(18, True), (17, False)])

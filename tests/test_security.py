@@ -14,7 +14,7 @@ import pytest
 
 from tests import factories as f
 from workflow import create_app
-from workflow.domain import LOGIN_ROLES, Role
+from workflow.domain import LOGIN_ROLES, Role, State
 from workflow.extensions import db
 
 IIN = "850315400015"
@@ -570,8 +570,13 @@ def test_ids_beyond_the_database_integer_are_not_found(app, client, auth, path):
                                    "region=99999999999999999999", "region=%C2%B2"])
 def test_query_numbers_beyond_the_database_integer_are_ignored(app, client, auth, query):
     auth.login(f.user(Role.SECRETARIAT))
+    code = f.nomination(State.SUBMITTED).reference_code
+    db.session.commit()
     for page in ("/nominations/", "/register/", "/notifications/"):
         assert client.get(f"{page}?{query}").status_code == 200, page
+    # Ignored, not obeyed: a number no row can have does not empty the list.
+    if query.startswith(("after=", "before=", "region=")):
+        assert code in client.get(f"/nominations/?{query}").get_data(as_text=True), query
 
 
 def test_an_order_naming_an_id_beyond_the_integer_is_refused(app, client, auth):
@@ -625,9 +630,16 @@ def test_a_forged_list_cursor_starts_from_the_first_page(app, client, auth, curs
     import json
 
     auth.login(f.user(Role.SECRETARIAT))
+    listed = [f.nomination(State.SUBMITTED).reference_code for _ in range(2)]
+    db.session.commit()
     token = base64.urlsafe_b64encode(json.dumps(cursor).encode()).decode().rstrip("=")
     sort = "surname" if len(cursor) == 3 else "newest"
-    assert client.get(f"/nominations/?sort={sort}&after={token}").status_code == 200
+    forged = client.get(f"/nominations/?sort={sort}&after={token}")
+    assert forged.status_code == 200
+    first = client.get(f"/nominations/?sort={sort}").get_data(as_text=True)
+    shown = [code for code in listed if code in forged.get_data(as_text=True)]
+    assert sorted(shown) == sorted(listed)  # the first page, every row on it
+    assert forged.get_data(as_text=True).count('class="refcode"') == first.count('class="refcode"')
 
 
 def test_a_control_character_already_stored_does_not_break_an_export(app, client, auth):

@@ -41,8 +41,22 @@ def test_dates_and_times_as_flask_babel_writes_them(app, locale):
         assert templating.format_date(None) == templating.format_datetime(None) == "—"
         for number in (0, 7, 1234, 1234567, -98765, 2.5, 1234.5):
             assert templating.format_number(number) == flask_babel.format_decimal(number)
-            assert templating.format_number(number) == templating.format_number(number)
+            if isinstance(number, int):  # written once per (locale, integer), then remembered
+                hits = templating._number_in_words.cache_info().hits
+                assert templating.format_number(number) == flask_babel.format_decimal(number)
+                assert templating._number_in_words.cache_info().hits == hits + 1
         assert templating.format_number(None) == "—"
+
+
+def test_a_number_is_written_in_the_locale_of_the_moment(app):
+    """Numbers are remembered per locale: a forced locale writes its own grouping."""
+    with app.test_request_context("/"):
+        with force_locale("en"):
+            assert templating.format_number(1234567) == "1,234,567"
+        with force_locale("ru"):
+            assert templating.format_number(1234567) == "1\xa0234\xa0567"
+        with force_locale("en"):
+            assert templating.format_number(1234567) == "1,234,567"
 
 
 @pytest.mark.parametrize("locale", LOCALES)
