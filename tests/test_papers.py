@@ -527,3 +527,43 @@ def test_production_refuses_a_seal_path_that_is_not_a_file(monkeypatch, tmp_path
         config.load("production")
     (tmp_path / "missing.p12").write_bytes(b"")
     assert config.load("production").SEAL_DEVELOPMENT is False  # never makes its own
+
+
+def test_the_councils_and_the_chairmans_papers_name_the_body_served(officer, app, monkeypatch):
+    """Under the People's Council no Council agenda, minutes or order extract names the
+    Assembly: the titles name its Presidium, the items its members and its Chairman. A
+    meeting's own title stays under the paper's title, not in its running head."""
+    from workflow import bodies
+    from workflow.orders import services as orders
+
+    monkeypatch.setitem(app.config, "BODY_CONFIG", bodies.load("peoples_council"))
+    meeting, noms, items = council_meeting(officer)
+    meeting.title = "Очередное заседание"
+    db.session.commit()
+    council.record_meeting(officer, meeting.id, present=7, votes={
+        items[noms[0].id]: council.Votes(5, 1, 1), items[noms[1].id]: council.Votes(5, 1, 1)})
+    order = orders.record_order(officer, number="7-р", order_date=date(2026, 12, 20),
+                                document=f.pdf("order.pdf"),
+                                decisions={noms[0].id: "approve", noms[1].id: "reject"})
+    said = {}
+    for kind, subject in ((PaperKind.COUNCIL_AGENDA, meeting.id),
+                          (PaperKind.COUNCIL_MINUTES, meeting.id),
+                          (PaperKind.ORDER_EXTRACT, order.id)):
+        for language in ("kk", "ru"):
+            data = pdf_of(services.request_paper(officer, kind, subject, language))
+            said[kind, language] = text = text_of(data)
+            assert "народа Казахстана" not in text and "халқы" not in text, (kind, language)
+            title = PdfReader(io.BytesIO(data)).metadata.title
+            assert title.startswith(("ПОВЕСТКА", "ПРОТОКОЛ", "ВЫПИСКА", "ХАЛЫҚ")), title
+    assert "ПОВЕСТКА ДНЯ ЗАСЕДАНИЯ ПРЕЗИДИУМА НАРОДНОГО СОВЕТА" in said[
+        PaperKind.COUNCIL_AGENDA, "ru"]
+    assert ("О рекомендации кандидатур в члены Народного совета на рассмотрение Председателя "
+            "Народного совета") in said[PaperKind.COUNCIL_MINUTES, "ru"]
+    assert "ХАЛЫҚ КЕҢЕСІНІҢ ТӨРАЛҚАСЫ ОТЫРЫСЫНЫҢ ХАТТАМАСЫ" in said[
+        PaperKind.COUNCIL_MINUTES, "kk"]
+    assert "Халық кеңесі Төрағасының қарауына" in said[PaperKind.COUNCIL_AGENDA, "kk"]
+    assert "ВЫПИСКА ИЗ РАСПОРЯЖЕНИЯ ПРЕДСЕДАТЕЛЯ НАРОДНОГО СОВЕТА" in said[
+        PaperKind.ORDER_EXTRACT, "ru"]
+    assert "Утверждены членами Народного совета (1):" in said[PaperKind.ORDER_EXTRACT, "ru"]
+    assert "ХАЛЫҚ КЕҢЕСІ ТӨРАҒАСЫНЫҢ ӨКІМІНЕН ҮЗІНДІ" in said[PaperKind.ORDER_EXTRACT, "kk"]
+    assert "Очередное заседание" in said[PaperKind.COUNCIL_AGENDA, "ru"]

@@ -81,6 +81,9 @@ class PaperHead(_Strict):
     name: TwoLanguages
     council: TwoLanguages
     secretariat: TwoLanguages
+    # The Council as a paper's title names it: "the meeting of …" (kk: the izafet's modifier,
+    # ru: the genitive); by default ``council`` as it is.
+    council_of: TwoLanguages | None = None
 
 
 class Group(_Strict):

@@ -182,13 +182,37 @@ def acknowledgement_facts(nomination: Nomination) -> dict:
 
 
 def _letterhead() -> dict:
-    """The letterhead of the body served where it is not the Assembly's (kept in the facts,
-    so a paper reads the same after the body changes)."""
-    head = current_app.config["BODY_CONFIG"].letterhead
+    """The letterhead and the sentences' names of the body served where it is not the
+    Assembly's (kept in the facts, so a paper reads the same after the body changes)."""
+    body = current_app.config["BODY_CONFIG"]
+    head = body.letterhead
     if head is None:
         return {}
-    return {"letterhead": {part: [getattr(head, part).kk, getattr(head, part).ru]
-                           for part in ("name", "council", "secretariat")}}
+    of = body.of or body.name
+    return {"letterhead": {
+        **{part: [getattr(head, part).kk, getattr(head, part).ru]
+           for part in ("name", "council", "secretariat")},
+        "body": [body.name.kk, body.name.ru], "of": [of.kk, of.ru],
+        "short": [(body.short or of).kk, (body.short or of).ru],
+        "council_of": [(head.council_of or head.council).kk, (head.council_of or head.council).ru],
+    }}
+
+
+class _Leave(dict):
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"  # filled later ({count}, {number} …)
+
+
+def worded(pair: tuple[str, str], f: dict, *, capitals: bool = False) -> tuple[str, str]:
+    """A pair of the papers' wording with the body's names in it, each in its language: the
+    facts' (another body's, kept when the paper was issued), else the Assembly's."""
+    head = f.get("letterhead") or {}
+    names = {"name": head.get("body") or w.ASSEMBLY_NAME, "of": head.get("of") or w.ASSEMBLY_OF,
+             "short": head.get("short") or w.ASSEMBLY_SHORT,
+             "council_of": head.get("council_of") or w.COUNCIL_OF}
+    return tuple(text.format_map(_Leave({key: value[i].upper() if capitals else value[i]
+                                         for key, value in names.items()}))
+                 for i, text in enumerate(pair))
 
 
 def facts(kind: str, subject) -> dict:
@@ -276,7 +300,8 @@ def _recusals(paper: OfficialPaper, f: dict) -> None:
 def draw_session(paper: OfficialPaper, f: dict, *, protocol: bool) -> None:
     lang = _lang(paper)
     _opening(paper, f, w.SESSION_PROTOCOL_TITLE if protocol else w.SESSION_AGENDA_TITLE,
-             paper.say(w.SESSION_NUMBER, number=f["number"]), w.MEMBERS_TOTAL, w.AGENDA_ITEM,
+             paper.say(w.SESSION_NUMBER, number=f["number"]), w.MEMBERS_TOTAL,
+             worded(w.AGENDA_ITEM, f),
              votes=protocol, place=f["place"])
     roles = [w.SESSION_CHAIR, w.SESSION_SECRETARY]
     if not protocol:
@@ -313,9 +338,10 @@ def draw_session(paper: OfficialPaper, f: dict, *, protocol: bool) -> None:
 def draw_meeting(paper: OfficialPaper, f: dict, *, minutes: bool) -> None:
     lang = _lang(paper)
     region = ("kk", "ru")[lang]
-    _opening(paper, f, w.COUNCIL_MINUTES_TITLE if minutes else w.COUNCIL_AGENDA_TITLE,
+    _opening(paper, f, worded(w.COUNCIL_MINUTES_TITLE if minutes else w.COUNCIL_AGENDA_TITLE,
+                              f, capitals=True),
              paper.say(w.MEETING_NUMBER, number=f["number"]), w.COUNCIL_MEMBERS_TOTAL,
-             w.COUNCIL_ITEM, votes=minutes)
+             worded(w.COUNCIL_ITEM, f), votes=minutes)
     roles = [w.COUNCIL_CHAIR, w.COUNCIL_SECRETARY]
     if not minutes:
         if f["items"]:
@@ -344,10 +370,11 @@ def draw_meeting(paper: OfficialPaper, f: dict, *, minutes: bool) -> None:
 def draw_order(paper: OfficialPaper, f: dict) -> None:
     lang = _lang(paper)
     region = ("kk", "ru")[lang]
-    paper.title_block(w.ORDER_TITLE, number=paper.say(w.ORDER_NUMBER, number=f["number"]),
+    paper.title_block(worded(w.ORDER_TITLE, f, capitals=True),
+                      number=paper.say(w.ORDER_NUMBER, number=f["number"]),
                       when=date.fromisoformat(f["order_date"]))
     if f["approved"]:
-        paper.heading(w.ORDER_APPROVED, count=len(f["approved"]))
+        paper.heading(worded(w.ORDER_APPROVED, f), count=len(f["approved"]))
         paper.grid([paper.say(w.COL_NO), paper.say(w.COL_CANDIDATE), paper.say(w.COL_REGION),
                     paper.say(w.COL_MEMBER_NUMBER)],
                    [(n, i["name"], i["region"][region],
@@ -468,7 +495,10 @@ def body_of(kind: str, f: dict) -> tuple[str, str]:
 def render(kind: str, f: dict, *, language: str, code: str, verify_url: str, issued_on,
            ) -> bytes:
     """The paper as PDF bytes (not yet sealed); the same arguments give the same bytes."""
-    title = tuple(f.get("title") or TITLES[kind])
+    # A certificate's facts may carry its title (another body's); a meeting's "title" is the
+    # meeting's own name, printed under the paper's title, not the paper's title.
+    title = (tuple(f.get("title") or TITLES[kind]) if kind == PaperKind.CERTIFICATE
+             else worded(TITLES[kind], f, capitals=True))
     index = 1 if language == "ru" else 0
     short = title[index] if language in ("kk", "ru") else f"{title[0]} / {title[1]}"
     number = f.get("number", "")
