@@ -15,6 +15,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import event, func, select
+from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.base import NO_VALUE
 
 from workflow.database import transaction
@@ -90,10 +91,11 @@ def verify_password(user: User | None, password: str) -> bool:
 
 
 def load_user(user_id: str) -> User | None:
-    """Flask-Login's loader: the id carries the session token, which a password change rotates."""
+    """Flask-Login's loader: the id carries the session token, which a password change rotates.
+    The user's region comes with the user: every page's menu names it."""
     try:
         raw_id, token = user_id.split(":", 1)
-        user = db.session.get(User, int(raw_id))
+        user = db.session.get(User, int(raw_id), options=[joinedload(User.region)])
     except (ValueError, TypeError):
         return None
     if user is None or not secrets.compare_digest(user.session_token, token):
