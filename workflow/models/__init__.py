@@ -27,7 +27,7 @@ from workflow.models.core import (
 )
 from workflow.models.council import CouncilAgendaItem, CouncilMeeting
 from workflow.models.issuing import IssuingBatch, IssuingItem, ItemStatus
-from workflow.models.lists import LIST_INDEXES, LIST_ROW_CANDIDATE, LIST_ROW_NOMINATION
+from workflow.models.lists import LIST_INDEXES, LIST_ROW, ListRow, list_rows
 from workflow.models.notifications import (
     DeliveryStatus,
     EmailDelivery,
@@ -47,7 +47,7 @@ from workflow.models.sessions import (
 )
 
 __all__ = [
-    "LIST_INDEXES", "LIST_ROW_CANDIDATE", "LIST_ROW_NOMINATION", "OUTCOME_LABELS",
+    "LIST_INDEXES", "LIST_ROW", "ListRow", "list_rows", "OUTCOME_LABELS",
     "REFERENCE_ALPHABET", "SESSION_STATUS_LABELS",
     "AccountToken", "Association", "AuditChain", "AuditEvent", "Candidate", "ChairmanOrder",
     "ChairmanOrderItem", "CouncilAgendaItem", "CouncilMeeting", "Counter", "DeliveryStatus",

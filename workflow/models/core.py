@@ -161,7 +161,18 @@ class Association(InRegion, db.Model):
         return f"<Association {self.id} {self.name!r}>"
 
 
-class Candidate(db.Model):
+class PersonName:
+    """``full_name`` for whatever holds a person's surname, given name and patronymic: the
+    candidate's record, a list's row (models.lists.RowCandidate)."""
+
+    @property
+    def full_name(self) -> str:
+        if self.erased_at is not None:
+            return str(_l("(personal data destroyed)"))
+        return " ".join(p for p in (self.surname, self.given_name, self.patronymic) if p)
+
+
+class Candidate(PersonName, db.Model):
     """A person proposed for membership. The IIN is restricted personal data."""
 
     __tablename__ = "candidates"
@@ -220,12 +231,6 @@ class Candidate(db.Model):
     region: Mapped[Region] = relationship()
 
     __table_args__ = (Index("ix_candidates_name_birth", "surname", "given_name", "birth_date"),)
-
-    @property
-    def full_name(self) -> str:
-        if self.erased_at is not None:
-            return str(_l("(personal data destroyed)"))
-        return " ".join(p for p in (self.surname, self.given_name, self.patronymic) if p)
 
     def __repr__(self) -> str:  # never the IIN
         return f"<Candidate {self.id}>"

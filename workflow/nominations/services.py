@@ -12,7 +12,7 @@ from datetime import date, datetime
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, and_, func, or_, select, tuple_
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import contains_eager, joinedload, load_only
+from sqlalchemy.orm import contains_eager, joinedload
 from werkzeug.datastructures import FileStorage
 
 from workflow import pipeline
@@ -23,17 +23,18 @@ from workflow.domain import Role, Route, State, body_text
 from workflow.extensions import db
 from workflow.iin import normalize
 from workflow.models import (
-    LIST_ROW_CANDIDATE,
-    LIST_ROW_NOMINATION,
+    LIST_ROW,
     Association,
     AuditEvent,
     Candidate,
     Document,
+    ListRow,
     Membership,
     Nomination,
     Outcome,
     RegionalSession,
     SessionItem,
+    list_rows,
 )
 from workflow.permissions import scoped, visible
 from workflow.refusal import Refusal, conflict, not_found
@@ -70,11 +71,11 @@ SORT_LABELS = {
 
 @dataclass
 class Page:
-    items: list[Nomination]
+    items: list[Nomination] | list[ListRow]
     next_after: str | None
 
 
-def _key_of(nomination: Nomination, sort: str) -> list:
+def _key_of(nomination: Nomination | ListRow, sort: str) -> list:
     if sort == "surname":
         return [nomination.candidate.surname, nomination.candidate_id, nomination.id]
     if sort == "state":
@@ -127,14 +128,20 @@ def text_condition(text: str):
                  for v in sorted(variants)))
 
 
-# What a list row shows (models.lists: the list page's table, the API's list items, the
-# Secretariat's queues, the next-page cursor). A row of a list page loads these and no more: a
-# nomination and its candidate have some fifty columns, and reading and converting them all
-# for fifty rows was a fifth of the page's time.
-ROW_COLUMNS = (
-    load_only(*LIST_ROW_NOMINATION),
-    contains_eager(Nomination.candidate).load_only(*LIST_ROW_CANDIDATE),
-)
+def row_statement(user) -> Select:
+    """The columns a list row shows (``models.LIST_ROW``: the list page, the API's list items,
+    the Secretariat's queues) of the nominations ``user`` may see, in one statement; read its
+    rows with ``models.list_rows``. An export reads whole records instead."""
+    return (scoped(select(*LIST_ROW).select_from(Nomination), user, Nomination)
+            .join(Nomination.candidate).join(Nomination.region)
+            .outerjoin(Nomination.association))
+
+
+def record_statement(user) -> Select:
+    """Whole nominations ``user`` may see, with their candidate, region and association."""
+    return (scoped(select(Nomination), user, Nomination).join(Nomination.candidate)
+            .options(contains_eager(Nomination.candidate), joinedload(Nomination.region),
+                     joinedload(Nomination.association)))
 
 
 def list_statement(user, *, state: str | None = None, text: str | None = None,
@@ -147,16 +154,11 @@ def list_statement(user, *, state: str | None = None, text: str | None = None,
 
     Each sort order is (key, id) with an index of that shape, so a page reads about ``limit``
     index entries wherever it starts. ``rows_only``: the columns a list row shows
-    (``ROW_COLUMNS``), not whole records (an export wants those).
+    (``row_statement``), not whole records (an export wants those).
     """
     sort = sort if sort in SORTS else "newest"
     columns, descending = SORTS[sort]
-    stmt = (
-        scoped(select(Nomination), user, Nomination)
-        .join(Nomination.candidate)
-        .options(*(ROW_COLUMNS if rows_only else (contains_eager(Nomination.candidate),)),
-                 joinedload(Nomination.region), joinedload(Nomination.association))
-    )
+    stmt = row_statement(user) if rows_only else record_statement(user)
     if state in State.__members__.values():
         stmt = stmt.where(Nomination.status == state)
     if association_id:
@@ -186,12 +188,15 @@ def list_statement(user, *, state: str | None = None, text: str | None = None,
     return stmt.order_by(*order).limit(limit + 1)
 
 
-def list_nominations(user, *, sort: str = "newest", limit: int = PAGE_SIZE, **filters) -> Page:
+def list_nominations(user, *, sort: str = "newest", limit: int = PAGE_SIZE,
+                     rows_only: bool = False, **filters) -> Page:
     """One page of the nominations ``user`` may see, keyset-paginated: page 2,000 costs what
-    page 1 does. Candidate, region and association come in the same query (no N+1)."""
+    page 1 does. Candidate, region and association come in the same query (no N+1).
+    ``rows_only``: ``ListRow``s, what a list row shows; otherwise whole records."""
     sort = sort if sort in SORTS else "newest"
-    stmt = list_statement(user, sort=sort, limit=limit, **filters)
-    rows = list(db.session.scalars(stmt).unique())
+    stmt = list_statement(user, sort=sort, limit=limit, rows_only=rows_only, **filters)
+    found = db.session.execute(stmt)
+    rows = list_rows(found) if rows_only else list(found.scalars().unique())
     more = len(rows) > limit
     rows = rows[:limit]
     return Page(rows, _encode(_key_of(rows[-1], sort)) if more and rows else None)

@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import case, func, select
-from sqlalchemy.orm import contains_eager, joinedload
+from sqlalchemy.orm import joinedload
 from werkzeug.datastructures import FileStorage
 
 from workflow import bulk, pipeline
@@ -23,12 +23,14 @@ from workflow.extensions import db
 from workflow.models import (
     Candidate,
     Document,
+    ListRow,
     Membership,
     Nomination,
     Region,
+    list_rows,
     utcnow,
 )
-from workflow.nominations.services import ROW_COLUMNS, check_not_nominated
+from workflow.nominations.services import check_not_nominated, record_statement, row_statement
 from workflow.permissions import scoped, visible
 from workflow.refusal import Refusal
 
@@ -136,20 +138,19 @@ def overview(user, *, queue_limit: int = 10, now: datetime | None = None) -> Ove
 
 
 def queue(user, state: State, *, limit: int = 50, after: tuple[datetime, int] | None = None,
-          rows_only: bool = False) -> list[Nomination]:
+          rows_only: bool = False) -> list[Nomination] | list[ListRow]:
     """Nominations ``user`` may see in ``state``, longest waiting first (keyset on
-    status_changed_at, id); ``rows_only``: what a row of a queue's table shows (ROW_COLUMNS),
+    status_changed_at, id); ``rows_only``: ``ListRow``s, what a row of a queue's table shows,
     not whole records (an export wants those)."""
-    stmt = (scoped(select(Nomination), user, Nomination).where(Nomination.status == state)
-            .join(Nomination.candidate)
-            .options(*(ROW_COLUMNS if rows_only else (contains_eager(Nomination.candidate),)),
-                     joinedload(Nomination.region), joinedload(Nomination.association))
+    stmt = ((row_statement if rows_only else record_statement)(user)
+            .where(Nomination.status == state)
             .order_by(Nomination.status_changed_at, Nomination.id))
     if after is not None:
         changed, last_id = after
         stmt = stmt.where((Nomination.status_changed_at > changed)
                           | ((Nomination.status_changed_at == changed) & (Nomination.id > last_id)))
-    return list(db.session.scalars(stmt.limit(limit)))
+    found = db.session.execute(stmt.limit(limit))
+    return list_rows(found) if rows_only else list(found.scalars())
 
 
 # --- Several at once, from a queue (all or none; the batch says what happened to each). ------
