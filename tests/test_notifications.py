@@ -206,6 +206,35 @@ def test_the_bell_counts_and_marks_read(app, client, auth, people):
     assert services.unread_count(people["officers"][1]) == 2
 
 
+def test_the_count_read_with_the_user_is_recounted_after_a_change(app, people):
+    """A page reads the bell's count with the user (one statement: auth.services.load_user).
+    Marking read or a new notification in the same session makes the next count a fresh one:
+    the bell never shows the number from before the change."""
+    from workflow.auth.services import load_user
+
+    officer = people["officers"][0]
+    with transaction():
+        for _ in range(3):
+            pipeline.apply(f.nomination(State.SUPPORTED), "forward", people["almaty"],
+                           channel=pipeline.Channel.BUTTON)
+    token = officer.get_id()
+    db.session.expunge(officer)  # as at a request's start: the user is read afresh
+    loaded = load_user(token)
+    assert loaded.unread_notifications == 3 and services.unread_count(loaded) == 3
+    first = db.session.scalar(select(Notification.id).where(Notification.user_id == loaded.id))
+    services.mark_read(loaded, first)
+    assert services.unread_count(loaded) == 2
+    pipeline.apply(f.nomination(State.SUPPORTED), "forward", people["almaty"],
+                   channel=pipeline.Channel.BUTTON)
+    db.session.flush()
+    assert services.unread_count(loaded) == 3
+    services.mark_read(loaded)
+    assert services.unread_count(loaded) == 0
+    db.session.rollback()
+    db.session.expunge(loaded)
+    assert load_user(token).unread_notifications == 3  # nothing of the above was committed
+
+
 def test_preferences_page_saves_the_choice(app, client, auth, people):
     coordinator = people["almaty"]
     auth.login(coordinator)

@@ -15,13 +15,13 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import event, func, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, with_expression
 from sqlalchemy.orm.base import NO_VALUE
 
 from workflow.database import transaction
 from workflow.domain import LOGIN_ROLES, Role
 from workflow.extensions import db
-from workflow.models import Region, User, utcnow
+from workflow.models import Notification, Region, User, utcnow
 from workflow.refusal import Refusal
 
 _hasher = PasswordHasher()
@@ -92,10 +92,12 @@ def verify_password(user: User | None, password: str) -> bool:
 
 def load_user(user_id: str) -> User | None:
     """Flask-Login's loader: the id carries the session token, which a password change rotates.
-    The user's region comes with the user: every page's menu names it."""
+    The user's region and the bell's count come with the user: every page's menu shows them."""
     try:
         raw_id, token = user_id.split(":", 1)
-        user = db.session.get(User, int(raw_id), options=[joinedload(User.region)])
+        user = db.session.get(User, int(raw_id), options=[
+            joinedload(User.region),
+            with_expression(User.unread_notifications, Notification.unread_of(User.id))])
     except (ValueError, TypeError):
         return None
     if user is None or not secrets.compare_digest(user.session_token, token):

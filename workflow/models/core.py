@@ -26,7 +26,7 @@ from sqlalchemy import (
     TypeDecorator,
 )
 from sqlalchemy.ext.hybrid import hybrid_property
-from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
+from sqlalchemy.orm import Mapped, mapped_column, query_expression, relationship, validates
 from sqlalchemy.sql import exists
 
 from workflow.domain import MembershipStatus, State, name_key
@@ -370,6 +370,9 @@ class User(UserMixin, db.Model):
     session_token: Mapped[str] = mapped_column(String(32), default=lambda: secrets.token_hex(16))
 
     region: Mapped[Region | None] = relationship()
+    # The bell's count, read with the user when a page loads them (auth.services.load_user:
+    # one statement, not two); None when not read so (notifications.services.unread_count).
+    unread_notifications: Mapped[int | None] = query_expression()
 
     @property
     def is_active(self) -> bool:  # Flask-Login refuses inactive users

@@ -9,7 +9,18 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    ForeignKey,
+    Index,
+    Integer,
+    ScalarSelect,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+    select,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from workflow.extensions import db
@@ -36,6 +47,13 @@ class Notification(OwnedBy, db.Model):
 
     # The bell counts a user's unread rows: this index answers it without touching the table.
     __table_args__ = (Index("ix_notifications_user_unread", "user_id", "read_at", "id"),)
+
+    @classmethod
+    def unread_of(cls, user_id) -> ScalarSelect:
+        """How many of the user's notifications are unread: a scalar subquery, to be read on
+        its own or with the user (``User.unread_notifications``)."""
+        return (select(func.count()).select_from(cls)
+                .where(cls.user_id == user_id, cls.read_at.is_(None)).scalar_subquery())
 
 
 class DeliveryStatus:

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import or_, select, update
 
 from workflow import pipeline
 from workflow.database import transaction
@@ -150,6 +150,7 @@ def notify_users(users: Iterable[User], kind: str, key: str, *, template: str,
     for user in users:
         channels = chosen[user.id]
         if "app" in channels:
+            _recount(user)
             db.session.add(Notification(
                 key=f"{key}:u{user.id}:app", user_id=user.id, kind=kind, action=action,
                 nomination_id=nomination.id if nomination else None,
@@ -187,11 +188,17 @@ def on_transition(nomination: Nomination, transition: pipeline.Transition,
 
 
 def unread_count(user: User) -> int:
-    """How many of ``user``'s notifications are unread (an index-only count)."""
-    return db.session.scalar(
-        select(func.count()).select_from(Notification)
-        .where(Notification.user_id == user.id, Notification.read_at.is_(None))
-    ) or 0
+    """How many of ``user``'s notifications are unread (an index-only count); read with the
+    user where a page loaded them so (auth.services.load_user)."""
+    if user.unread_notifications is not None:
+        return user.unread_notifications
+    return db.session.scalar(select(Notification.unread_of(user.id))) or 0
+
+
+def _recount(user: User) -> None:
+    """The count read with the user no longer holds: the next ``unread_count`` counts."""
+    if user in db.session:
+        db.session.expire(user, ["unread_notifications"])
 
 
 def latest(user: User, limit: int = 50, before_id: int | None = None) -> list[Notification]:
@@ -214,6 +221,7 @@ def mark_read(user: User, notification_id: int | None = None) -> int:
     )
     if notification_id is not None:
         stmt = stmt.where(Notification.id == notification_id)
+    _recount(user)
     return db.session.execute(stmt.values(read_at=utcnow())).rowcount
 
 
