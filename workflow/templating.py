@@ -1,7 +1,7 @@
 """What every template can use: permissions, labels, masked IINs, localized names."""
 
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import lru_cache
 
 from babel import dates as babel_dates
@@ -150,9 +150,10 @@ def format_date(value, fmt: str = "medium") -> str:
     if not value:
         return "—"
     if isinstance(value, datetime):
-        zone = current_timezone()
-        value = zone.normalize(babel_dates._ensure_datetime_tzinfo(value, zone))
-        value = value.date()
+        # The day in the user's zone: one conversion (pytz's fromutc), where Babel's
+        # _ensure_datetime_tzinfo and a normalize made three of the same.
+        value = (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(
+            current_timezone()).date()
     current = words()
     if fmt not in _STANDARD or current is None:
         locale = current.locale if current is not None else get_locale()
