@@ -116,7 +116,7 @@ def authenticate(presented: str | None) -> User | None:
     if not is_live(token, now) or not user.active or not may_hold_tokens(user):
         return None
     if token.last_used_at is None or now - token.last_used_at > TOUCH_EVERY:
-        db.session.execute(update(ApiToken).where(ApiToken.id == token.id)
-                           .values(last_used_at=now))
-        db.session.commit()
+        with transaction():
+            db.session.execute(update(ApiToken).where(ApiToken.id == token.id)
+                               .values(last_used_at=now))
     return user

@@ -24,6 +24,7 @@ from flask_login import current_user
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 
+from workflow.database import transaction
 from workflow.errors import problem
 from workflow.extensions import db
 from workflow.models import IdempotentRequest, utcnow
@@ -79,17 +80,17 @@ def _claim(user_id: int, key: str, request_hash: str):
             IdempotentRequest.user_id == user_id, IdempotentRequest.key == key))
         if row is not None and (row.created_at < now - KEEP
                                 or (row.status is None and row.created_at < now - LEASE)):
-            db.session.execute(delete(IdempotentRequest).where(IdempotentRequest.id == row.id))
-            db.session.commit()
+            with transaction():
+                db.session.execute(delete(IdempotentRequest)
+                                   .where(IdempotentRequest.id == row.id))
             row = None
         if row is None:
             claim = IdempotentRequest(user_id=user_id, key=key, request_hash=request_hash,
                                       created_at=now)
-            db.session.add(claim)
             try:
-                db.session.commit()
+                with transaction():  # a lost race rolls back here, and the loop looks again
+                    db.session.add(claim)
             except IntegrityError:
-                db.session.rollback()
                 continue
             return claim.id, None
         if row.request_hash != request_hash:
@@ -110,15 +111,16 @@ def _claim(user_id: int, key: str, request_hash: str):
 
 
 def _keep(claim_id: int, response) -> None:
-    if response.status_code >= 500:
-        db.session.execute(delete(IdempotentRequest).where(IdempotentRequest.id == claim_id))
-    else:
-        db.session.execute(update(IdempotentRequest).where(IdempotentRequest.id == claim_id)
-                           .values(status=response.status_code,
-                                   content_type=response.content_type,
-                                   location=response.headers.get("Location"),
-                                   body=response.get_data()))
-    db.session.commit()
+    with transaction():
+        if response.status_code >= 500:
+            db.session.execute(delete(IdempotentRequest)
+                               .where(IdempotentRequest.id == claim_id))
+        else:
+            db.session.execute(update(IdempotentRequest).where(IdempotentRequest.id == claim_id)
+                               .values(status=response.status_code,
+                                       content_type=response.content_type,
+                                       location=response.headers.get("Location"),
+                                       body=response.get_data()))
 
 
 def idempotent(view):
