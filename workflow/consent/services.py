@@ -27,6 +27,7 @@ from workflow.database import transaction
 from workflow.domain import ConsentForm, Role, State
 from workflow.extensions import db
 from workflow.models import AccountToken, Candidate, Nomination, TokenPurpose, utcnow
+from workflow.notifications.sent import mask_address
 from workflow.permissions import visible
 from workflow.pipeline import consent_in_force
 from workflow.refusal import Refusal, not_found
@@ -118,14 +119,6 @@ class ConsentState:
     sent_to: str | None = None
 
 
-def mask_email(address: str | None) -> str:
-    """``a••••@example.kz``: enough to recognise the address, not to write to it."""
-    if not address or "@" not in address:
-        return "—"
-    local, domain = address.rsplit("@", 1)
-    return f"{local[:1]}••••@{domain}"
-
-
 def state_of(candidate: Candidate) -> ConsentState:
     if consent_given(candidate):
         if (candidate.consent_token_id is not None
@@ -133,14 +126,14 @@ def state_of(candidate: Candidate) -> ConsentState:
             token = db.session.get(AccountToken, candidate.consent_token_id)
             return ConsentState("link",
                                 candidate.consent_given_at or candidate.consent_given_on,
-                                mask_email(token.sent_to if token else None))
+                                mask_address(token.sent_to if token else None) or "—")
         return ConsentState(candidate.consent_form, candidate.consent_given_on)
     pending = db.session.scalar(
         select(AccountToken).where(AccountToken.candidate_id == candidate.id,
                                    AccountToken.purpose == TokenPurpose.CONSENT)
         .order_by(AccountToken.id.desc()).limit(1))
     if pending is not None:
-        return ConsentState("requested", pending.created_at, mask_email(pending.sent_to))
+        return ConsentState("requested", pending.created_at, mask_address(pending.sent_to) or "—")
     return ConsentState("none")
 
 
