@@ -13,9 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from zoneinfo import ZoneInfo
 
-from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
@@ -31,6 +29,7 @@ from workflow.notifications.sent import mask_address
 from workflow.permissions import visible
 from workflow.pipeline import consent_in_force
 from workflow.refusal import Refusal, not_found
+from workflow.validators import today
 
 # The nominations whose candidate may still be asked: the coordinator's own stages.
 REQUESTABLE = (State.DRAFT, State.RETURNED)
@@ -80,10 +79,6 @@ def open_link(raw: str) -> AccountToken:
     return account.find_token(raw, TokenPurpose.CONSENT)
 
 
-def _today() -> date:
-    return datetime.now(ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])).date()
-
-
 def give(raw: str, *, language: str, ip: str | None) -> Candidate:
     """Record the nominee's consent to the text of ``language`` through the link ``raw``.
 
@@ -99,7 +94,7 @@ def give(raw: str, *, language: str, ip: str | None) -> Candidate:
                                      Nomination.status.in_([s.value for s in REQUESTABLE]))
             .order_by(Nomination.id.desc()).limit(1))
         candidates.give_consent_electronically(
-            candidate, given_at=utcnow(), given_on=_today(), token_id=token.id,
+            candidate, given_at=utcnow(), given_on=today(), token_id=token.id,
             text=text.plain(language), text_version=text.VERSION,
             text_hash=text.digest(language), language=language, ip=ip, nomination=nomination)
     return candidate

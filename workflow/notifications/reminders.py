@@ -6,8 +6,7 @@ region and the recipient, and are UNIQUE, so a second run the same day writes no
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, timedelta
 
 from flask import current_app
 from sqlalchemy import func, select
@@ -26,14 +25,11 @@ from workflow.models import (
     utcnow,
 )
 from workflow.notifications.services import notify_users
+from workflow.validators import today as local_today
 
 # The states in which the next step is the coordinator's.
 WAITING_ON_COORDINATOR = (State.DRAFT, State.SUBMITTED, State.ON_AGENDA, State.SUPPORTED,
                           State.RETURNED)
-
-
-def local_today() -> date:
-    return datetime.now(ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])).date()
 
 
 def upcoming_sessions(region_id: int, start: date, end: date) -> list[dict]:
