@@ -54,6 +54,11 @@ STATE_COLOURS = {
     "withdrawn": "secondary", "member": "success",
 }
 
+# The colour of each regional session status's badge (the sessions list and a session's page).
+SESSION_STATUS_COLOURS = {
+    "planned": "info", "recorded": "warning", "closed": "secondary", "cancelled": "dark",
+}
+
 # The label tables templates read, each wrapped in ``Labels``.
 LABELS = ("STATE_LABELS", "ROUTE_LABELS", "ROLE_LABELS", "SEX_LABELS", "LANGUAGE_LABELS",
           "RETURN_REASON_LABELS", "DOCUMENT_KIND_LABELS")
@@ -254,6 +259,7 @@ def register(app: Flask) -> None:
         **{name: Labels(getattr(domain, name)) for name in LABELS if name != "STATE_LABELS"},
         STATE_LABELS=_STATES,
         state_badge=state_badge,
+        SESSION_STATUS_COLOURS=SESSION_STATUS_COLOURS,
         can=permissions.allowed,
         can_view_nomination=permissions.can_view_nomination,
         shown_iin=permissions.shown_iin,
