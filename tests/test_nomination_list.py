@@ -30,7 +30,7 @@ def walk(user, **filters) -> list[int]:
     seen, after = [], None
     while True:
         page = services.list_nominations(user, after=after, limit=3, **filters)
-        # The page's lighter rows (services.ROW_COLUMNS) page the same way.
+        # The page's lighter rows (services.row_statement, models.ListRow) page the same way.
         assert [n.id for n in services.list_nominations(
             user, after=after, limit=3, rows_only=True, **filters).items] == [
             n.id for n in page.items]
@@ -94,7 +94,7 @@ def test_a_page_costs_one_query_however_many_rows(listed):
 
 
 def test_a_list_row_reads_what_the_row_shows_and_no_more(listed):
-    """The list page and the API's list read ``ROW_COLUMNS``: everything they show comes in
+    """The list page and the API's list read ``LIST_ROW``: everything they show comes in
     the one statement, and a candidate's other personal data stays in the database."""
     coordinator, _ = listed
     statements = []
@@ -130,3 +130,38 @@ def test_the_lists_sort_label_is_not_the_chairmans_order(app, client, auth, lang
     html = client.get("/nominations/").get_data(as_text=True)
     assert f'for="sort">{sort_label}</label>' in html
     assert f">{order_document}</label>" not in html
+
+
+def test_a_list_row_says_what_the_record_says(app):
+    """``models.ListRow`` stands in for a ``Nomination`` in the list, the queues and the API:
+    each attribute they read has the record's value, in Kazakh and Russian, for a nomination
+    of an association and one without (another route), and for a person whose data were
+    destroyed."""
+    from flask_babel import force_locale
+
+    from workflow.domain import Route
+    from workflow.models import utcnow
+
+    officer = f.user(Role.SECRETARIAT)
+    kept = f.nomination(State.FORWARDED)
+    council = f.nomination(State.UNDER_REVIEW, route=Route.COUNCIL, region_code="KZ-71")
+    erased = f.nomination(State.SUBMITTED)
+    erased.candidate.erased_at = utcnow()
+    db.session.commit()
+    rows = services.list_nominations(officer, limit=50, rows_only=True).items
+    records = {n.id: n for n in services.list_nominations(officer, limit=50).items}
+    assert {r.id for r in rows} == {kept.id, council.id, erased.id} == set(records)
+
+    def said(n):
+        return (n.id, n.reference_code, n.status, n.route, n.region_id, n.association_id,
+                n.candidate_id, n.nominating_body, n.created_at, n.updated_at,
+                n.status_changed_at, n.version, n.candidate.full_name, n.candidate.surname,
+                n.candidate.iin, n.region.name, n.region.iso_code, n.region.expected_days,
+                n.association.name if n.association else None)
+
+    for lang in ("kk", "ru"):
+        with force_locale(lang):
+            assert [said(r) for r in rows] == [said(records[r.id]) for r in rows]
+    by_id = {r.id: r for r in rows}
+    assert by_id[council.id].association is None and by_id[council.id].nominating_body
+    assert by_id[erased.id].candidate.full_name != erased.candidate.surname
