@@ -8,6 +8,7 @@ members present, two thirds of those present deciding: Law No. 70-IV Art. 10).
 from __future__ import annotations
 
 import re
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -101,6 +102,72 @@ def counted(present: int, recused: int = 0) -> int:
 def cast_fits(present: int, recused: int, *votes: int | None) -> bool:
     """Whether the votes cast on an item (for, against, abstained) fit in those who count."""
     return sum(v or 0 for v in votes) <= counted(present, recused)
+
+
+@dataclass(frozen=True)
+class Tally:
+    """One item's figures, as a refusal of ``check_item`` quotes them."""
+
+    rule: VotingRule
+    members: int  # the body's members
+    present: int
+    recused: int
+    cast: int  # for, against and abstained together
+
+    @property
+    def counted(self) -> int:
+        return counted(self.present, self.recused)
+
+    @property
+    def needed(self) -> int:
+        """The fewest of the members who make a quorum."""
+        return self.rule.quorum.minimum(self.members)
+
+
+class ItemRefusals(ABC):
+    """How one body says no to an item's votes: the rules are ``check_item``'s, the words the
+    body's own (each its msgid, translated as it is), and so is the form's field a refusal
+    stands beside. Each method gives the ``Refusal`` for the item's ``Tally``."""
+
+    @abstractmethod
+    def negative(self, tally: Tally) -> Refusal:
+        """A count of votes below zero."""
+
+    @abstractmethod
+    def recused_above_present(self, tally: Tally) -> Refusal:
+        """More recused from the item than present."""
+
+    @abstractmethod
+    def no_quorum(self, tally: Tally) -> Refusal:
+        """Too few of those present count in the item (its recusals broke the quorum)."""
+
+    @abstractmethod
+    def votes_above_counted(self, tally: Tally) -> Refusal:
+        """More votes cast than those who count (present, less the recused)."""
+
+
+def check_item(rule: VotingRule, members: int, present: int, recused: int,
+               votes: tuple[int | None, ...], say: ItemRefusals) -> None:
+    """Refuse an item's votes (for, against, abstained) that ``rule`` does not allow, the first
+    fault in this order: a negative count; more recused than present; too few present and not
+    recused for a quorum of ``members``; more votes cast than those who count. A regional
+    session and the Council check every decided item with it, each saying no in its own words.
+
+    With none recused the quorum checked is the body's own: a record refuses a meeting without
+    one before its items, in its own words, so what it meets here is what the recusals broke; a
+    decision's step, with no record before it, meets both here.
+
+    :raise Refusal: the one ``say`` gives for the fault.
+    """
+    tally = Tally(rule, members, present, recused, sum(v or 0 for v in votes))
+    if any((v or 0) < 0 for v in votes):
+        raise say.negative(tally)
+    if recused > present:
+        raise say.recused_above_present(tally)
+    if not rule.has_quorum(present, members, recused):
+        raise say.no_quorum(tally)
+    if not cast_fits(present, recused, *votes):
+        raise say.votes_above_counted(tally)
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,7 @@ from workflow.models import CouncilAgendaItem, CouncilMeeting, Nomination, utcno
 from workflow.permissions import scoped
 from workflow.refusal import Refusal, not_found
 from workflow.validators import today
-from workflow.voting import Recusal, VotingRule, cast_fits, counted
+from workflow.voting import ItemRefusals, Recusal, Tally, VotingRule, check_item
 
 CHANNEL = pipeline.Channel.COUNCIL_MEETING
 
@@ -44,10 +44,6 @@ class Votes:
     abstained: int = 0
     # Members recused from the item: counted in neither its quorum nor its majority.
     recusal: Recusal = Recusal()
-
-    @property
-    def cast(self) -> int:
-        return self.votes_for + self.against + self.abstained
 
 
 def outcome(rule: VotingRule, votes: Votes, present: int) -> str:
@@ -73,25 +69,37 @@ def check_record(rule: VotingRule, members_total: int, present: int,
             present=present, total=members_total, needed=rule.quorum.minimum(members_total)),
             field="present")
     for label, v in votes.items():
-        if min(v.votes_for, v.against, v.abstained) < 0:
-            raise Refusal(_l("Votes cannot be negative (%(item)s).", item=label))
-        recused = v.recusal.count
-        if recused > present:
-            raise Refusal(_l("%(item)s: %(recused)s recused but only %(present)s present.",
-                             item=label, recused=recused, present=present))
-        if recused and not rule.has_quorum(present, members_total, recused):
-            raise Refusal(_l(
-                "%(item)s: with %(recused)s recused, %(counted)s of %(total)s members count, "
-                "and the quorum needs %(needed)s. Mark the item deferred.", item=label,
-                recused=recused, counted=counted(present, recused), total=members_total,
-                needed=rule.quorum.minimum(members_total)))
-        if not cast_fits(present, recused, v.votes_for, v.against, v.abstained):
-            raise Refusal(_l(
-                "%(item)s: %(cast)s votes recorded but only %(present)s members present.",
-                item=label, cast=v.cast, present=present) if not recused else _l(
-                "%(item)s: %(cast)s votes recorded but only %(counted)s members count "
-                "(%(present)s present, %(recused)s recused).", item=label, cast=v.cast,
-                counted=counted(present, recused), present=present, recused=recused))
+        check_item(rule, members_total, present, v.recusal.count,
+                   (v.votes_for, v.against, v.abstained), _Item(label))
+
+
+@dataclass(frozen=True)
+class _Item(ItemRefusals):
+    """The Council's words for an item's faults, the item named by its candidate (the form
+    shows them above the table: no field)."""
+
+    label: str
+
+    def negative(self, t: Tally) -> Refusal:
+        return Refusal(_l("Votes cannot be negative (%(item)s).", item=self.label))
+
+    def recused_above_present(self, t: Tally) -> Refusal:
+        return Refusal(_l("%(item)s: %(recused)s recused but only %(present)s present.",
+                          item=self.label, recused=t.recused, present=t.present))
+
+    def no_quorum(self, t: Tally) -> Refusal:
+        return Refusal(_l(
+            "%(item)s: with %(recused)s recused, %(counted)s of %(total)s members count, "
+            "and the quorum needs %(needed)s. Mark the item deferred.", item=self.label,
+            recused=t.recused, counted=t.counted, total=t.members, needed=t.needed))
+
+    def votes_above_counted(self, t: Tally) -> Refusal:
+        return Refusal(_l(
+            "%(item)s: %(cast)s votes recorded but only %(present)s members present.",
+            item=self.label, cast=t.cast, present=t.present) if not t.recused else _l(
+            "%(item)s: %(cast)s votes recorded but only %(counted)s members count "
+            "(%(present)s present, %(recused)s recused).", item=self.label, cast=t.cast,
+            counted=t.counted, present=t.present, recused=t.recused))
 
 
 def plan_meeting(user, *, meeting_date: date, members_total: int, title: str = "") -> CouncilMeeting:

@@ -35,7 +35,7 @@ from workflow.models import (
 from workflow.permissions import scoped
 from workflow.refusal import Refusal, not_found
 from workflow.validators import today
-from workflow.voting import Recusal, Threshold, VotingRule, cast_fits, counted
+from workflow.voting import ItemRefusals, Recusal, Tally, Threshold, VotingRule, check_item
 
 CHANNEL = pipeline.Channel.REGIONAL_SESSION
 
@@ -397,9 +397,12 @@ def effect_decision(nomination: Nomination, ctx: pipeline.Context) -> None:
     if item.outcome and (item.recused or 0) != recused:
         raise Refusal(_l("The step does not agree with the recusals recorded for this item."),
                       code="invalid", field="recused")
+    rule = rule_of(session)
     if not votes.deferred:
-        _check_votes(session, present, votes, item, recused)
-    outcome = decide(rule_of(session), present or 0, votes, recused)
+        check_item(rule, session.members_total, present, recused,
+                   (votes.votes_for, votes.votes_against, votes.votes_abstain),
+                   _StepItem(item, session))
+    outcome = decide(rule, present or 0, votes, recused)
     if outcome.value != ctx.action:
         raise Refusal(_l("The votes recorded give another outcome under the session's rule."),
                       code="invalid", status=409)
@@ -410,23 +413,73 @@ def effect_decision(nomination: Nomination, ctx: pipeline.Context) -> None:
     item.outcome = outcome.value
 
 
-def _check_votes(session: RegionalSession, present: int, votes: Votes,
-                 item: SessionItem, recused: int = 0) -> None:
-    rule = rule_of(session)
-    if recused > present:
-        raise Refusal(_l("More recused than present."), code="invalid", field="recused")
-    if not rule.has_quorum(present, session.members_total, recused):
-        raise Refusal(_l("No quorum: %(present)s of %(total)s members present, at least "
-                         "%(needed)s needed (rule %(rule)s).", present=present,
-                         total=session.members_total,
-                         needed=rule.quorum.minimum(session.members_total),
-                         rule=session.quorum), code="invalid", field="members_present")
-    cast = (votes.votes_for or 0) + (votes.votes_against or 0) + (votes.votes_abstain or 0)
-    if not cast_fits(present, recused, votes.votes_for, votes.votes_against,
-                     votes.votes_abstain):
-        raise Refusal(_l("Item %(position)s: %(cast)s votes cast but only %(present)s members "
-                         "present.", position=item.position, cast=cast,
-                         present=counted(present, recused)), code="invalid")
+@dataclass(frozen=True)
+class _RecordedItem(ItemRefusals):
+    """How the record of the votes refuses an item's: named by its position and candidate,
+    beside the item's row of the form where it is the row's recusal that is wrong."""
+
+    item: SessionItem
+
+    @property
+    def name(self) -> str:
+        return self.item.nomination.candidate.full_name
+
+    @property
+    def label(self):
+        return _l("Item %(position)s (%(name)s)", position=self.item.position, name=self.name)
+
+    @property
+    def row(self) -> str:
+        return f"items-{self.item.position - 1}"
+
+    def negative(self, t: Tally) -> Refusal:
+        return Refusal(_l("Votes cannot be negative (%(item)s).", item=self.label))
+
+    def recused_above_present(self, t: Tally) -> Refusal:  # Recusal.checked says it first
+        return Refusal(_l("%(item)s: %(recused)s recused but only %(present)s present.",
+                          item=self.label, recused=t.recused, present=t.present),
+                       field=f"{self.row}-recused")
+
+    def no_quorum(self, t: Tally) -> Refusal:
+        return Refusal(_l(
+            "Item %(position)s (%(name)s): with %(recused)s recused, %(counted)s of "
+            "%(total)s members count, and the quorum needs %(needed)s. Mark the item "
+            "deferred.", position=self.item.position, name=self.name, recused=t.recused,
+            counted=t.counted, total=t.members, needed=t.needed),
+            field=f"{self.row}-recused")
+
+    def votes_above_counted(self, t: Tally) -> Refusal:
+        return Refusal(_l(
+            "Item %(position)s (%(name)s): %(cast)s votes cast but only %(present)s "
+            "members present.", position=self.item.position, name=self.name, cast=t.cast,
+            present=t.present) if not t.recused else _l(
+            "Item %(position)s (%(name)s): %(cast)s votes cast but only %(counted)s "
+            "members count (%(present)s present, %(recused)s recused).",
+            position=self.item.position, name=self.name, cast=t.cast, counted=t.counted,
+            present=t.present, recused=t.recused))
+
+
+@dataclass(frozen=True)
+class _StepItem(_RecordedItem):
+    """How a decision's step refuses the votes it records for an item: its fields are the
+    step's data, and its figures the session's attendance, so a quorum broken is said as the
+    session's (its rule named)."""
+
+    session: RegionalSession
+
+    def recused_above_present(self, t: Tally) -> Refusal:
+        return Refusal(_l("More recused than present."), code="invalid", field="recused")
+
+    def no_quorum(self, t: Tally) -> Refusal:
+        return Refusal(_l("No quorum: %(present)s of %(total)s members present, at least "
+                          "%(needed)s needed (rule %(rule)s).", present=t.present,
+                          total=t.members, needed=t.needed, rule=self.session.quorum),
+                       code="invalid", field="members_present")
+
+    def votes_above_counted(self, t: Tally) -> Refusal:
+        return Refusal(_l("Item %(position)s: %(cast)s votes cast but only %(present)s members "
+                          "present.", position=self.item.position, cast=t.cast,
+                          present=t.counted), code="invalid")
 
 
 @dataclass
@@ -504,37 +557,17 @@ def record(user, session_id: int, present: int, votes: Mapping[int, Votes]) -> R
         items = _open_items(session)
         recusals: dict[int, Recusal] = {}
         for item in items:
-            v = votes.get(item.id, Votes())
-            name = item.nomination.candidate.full_name
-            label = _l("Item %(position)s (%(name)s)", position=item.position, name=name)
+            v, say = votes.get(item.id, Votes()), _RecordedItem(item)
             if not v.deferred and v.votes_for is None:
                 raise Refusal(_l("Item %(position)s (%(name)s): enter the votes or mark "
-                                 "it deferred.", position=item.position, name=name),
-                              field=f"items-{item.position - 1}-votes_for")
+                                 "it deferred.", position=item.position, name=say.name),
+                              field=f"{say.row}-votes_for")
             if v.deferred:
                 continue
-            recusal = v.recusal.checked(present, label, f"items-{item.position - 1}")
+            recusal = v.recusal.checked(present, say.label, say.row)
             recusals[item.id] = recusal
-            if not rule.has_quorum(present, total, recusal.count):
-                raise Refusal(_l(
-                    "Item %(position)s (%(name)s): with %(recused)s recused, %(counted)s of "
-                    "%(total)s members count, and the quorum needs %(needed)s. Mark the item "
-                    "deferred.", position=item.position, name=name, recused=recusal.count,
-                    counted=counted(present, recusal.count), total=total,
-                    needed=rule.quorum.minimum(total)),
-                    field=f"items-{item.position - 1}-recused")
-            if not cast_fits(present, recusal.count, v.votes_for, v.votes_against,
-                             v.votes_abstain):
-                cast = (v.votes_for or 0) + (v.votes_against or 0) + (v.votes_abstain or 0)
-                raise Refusal(_l(
-                    "Item %(position)s (%(name)s): %(cast)s votes cast but only %(present)s "
-                    "members present.", position=item.position, name=name, cast=cast,
-                    present=counted(present, recusal.count)) if not recusal.count else _l(
-                    "Item %(position)s (%(name)s): %(cast)s votes cast but only %(counted)s "
-                    "members count (%(present)s present, %(recused)s recused).",
-                    position=item.position, name=name, cast=cast,
-                    counted=counted(present, recusal.count), present=present,
-                    recused=recusal.count))
+            check_item(rule, total, present, recusal.count,
+                       (v.votes_for, v.votes_against, v.votes_abstain), say)
         session.members_present = present
         session.no_quorum = False
         for item in items:
