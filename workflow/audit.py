@@ -87,6 +87,8 @@ ENTITY_TYPES = frozenset(AUDITED.values())
 BOOKKEEPING = frozenset({
     "created_at", "updated_at", "version", "status", "status_changed_at", "last_login_at",
     "session_token", "applied_at",
+    # Not a column: the bell's count, read with the user (models.User.unread_notifications).
+    "unread_notifications",
 })
 # A changed password hash is said as "password": the hash itself is nobody's business.
 FIELD_NAMES = {"password_hash": "password"}

@@ -21,7 +21,7 @@ from workflow import audit
 from workflow.database import transaction
 from workflow.extensions import db
 from workflow.models import ApiToken, User, utcnow
-from workflow.permissions import STAFF
+from workflow.permissions import allowed
 from workflow.refusal import Refusal, not_found
 
 # Lifetimes offered on the profile page, in days; a token never outlives a year.
@@ -31,11 +31,6 @@ NAME_MAX = 100
 TOKEN = re.compile(r"^tzm_([a-z0-9]{12})_([A-Za-z0-9_-]{43})$")
 # Saving a token's last use costs a write: once in this long is enough to see it is in use.
 TOUCH_EVERY = timedelta(minutes=5)
-
-
-def may_hold_tokens(user) -> bool:
-    """The API serves the work of the Secretariat and the coordinators."""
-    return getattr(user, "role", None) in STAFF
 
 
 def digest(token: str) -> str:
@@ -61,7 +56,7 @@ def create(user, name: str, days: int) -> tuple[ApiToken, str]:
         live tokens.
     """
     name = (name or "").strip()
-    if not may_hold_tokens(user):
+    if not allowed("api.tokens", user):
         raise Refusal(_l("Your role does not use the API."), code="not_allowed", status=403)
     if not name or len(name) > NAME_MAX:
         raise Refusal(_l("Name the token (at most %(n)s characters): say which system uses it.",
@@ -113,7 +108,7 @@ def authenticate(presented: str | None) -> User | None:
         return None
     now = utcnow()
     user = token.user
-    if not is_live(token, now) or not user.active or not may_hold_tokens(user):
+    if not is_live(token, now) or not user.active or not allowed("api.tokens", user):
         return None
     if token.last_used_at is None or now - token.last_used_at > TOUCH_EVERY:
         with transaction():

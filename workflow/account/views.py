@@ -13,7 +13,7 @@ from workflow.account.forms import (
 from workflow.auth.services import PASSWORD_MIN
 from workflow.extensions import limiter
 from workflow.models import TokenPurpose
-from workflow.permissions import public, requires
+from workflow.permissions import allowed, public, requires
 from workflow.refusal import Refusal, handled
 
 bp = Blueprint("account", __name__, url_prefix="/account")
@@ -106,7 +106,7 @@ def _profile_page(form, candidate, token_form=None, new_token: str | None = None
                   status: int = 200):
     preferences = ("notifications.preferences" in current_app.view_functions
                    and url_for("notifications.preferences"))
-    api = tokens.may_hold_tokens(current_user)
+    api = allowed("api.tokens")
     return render_template(
         "account/profile.html", form=form, candidate=candidate,
         preferences_url=preferences or None, api=api,
