@@ -332,8 +332,10 @@ def _store_documents(user, nomination: Nomination, files: Mapping[str, FileStora
                             region_id=nomination.region_id, uploaded_by_id=user.id)
 
 
-def _person(user, person: Mapping, nomination: Nomination | None) -> Candidate:
-    """The person, found by IIN or created, with their record brought up to date.
+def person_for(user, person: Mapping, *, region_id: int,
+               nomination: Nomination | None = None) -> Candidate:
+    """The person a nomination names, found by IIN or created, with their record brought up to
+    date: a coordinator's entry and edit, and the Secretariat's entry of another route.
 
     :raise Refusal: the record is kept elsewhere, or the person is already nominated or a
         member (with a link where ``user`` may open the other record).
@@ -342,7 +344,7 @@ def _person(user, person: Mapping, nomination: Nomination | None) -> Candidate:
     if existing is not None:
         # What the user may know is said first: their own region's open nomination or member.
         check_not_nominated(user, existing, nomination.id if nomination else None)
-    return candidates.take(user, person, region_id=user.region_id, nomination=nomination)
+    return candidates.take(user, person, region_id=region_id, nomination=nomination)
 
 
 def create_nomination(user, person: Mapping, fields: Mapping, files: Mapping[str, FileStorage],
@@ -358,7 +360,7 @@ def create_nomination(user, person: Mapping, fields: Mapping, files: Mapping[str
     try:
         with transaction(actor=user):
             association = _check_association(user, fields["association_id"])
-            candidate = _person(user, person, None)
+            candidate = person_for(user, person, region_id=user.region_id)
             nomination = Nomination(candidate=candidate, route=Route.REGIONAL,
                                     region_id=user.region_id, association=association,
                                     justification=fields["justification"],
@@ -418,7 +420,8 @@ def update_nomination(user, nomination_id: int, person: Mapping, fields: Mapping
                              "nomination cannot change. If the person is another, withdraw "
                              "this nomination and enter a new one."), field="iin")
         association = _check_association(user, fields["association_id"])
-        nomination.candidate = _person(user, person, nomination)
+        nomination.candidate = person_for(user, person, region_id=user.region_id,
+                                          nomination=nomination)
         nomination.association = association
         nomination.justification = fields["justification"]
         db.session.flush()

@@ -15,7 +15,6 @@ from sqlalchemy.orm import joinedload
 from werkzeug.datastructures import FileStorage
 
 from workflow import bulk, pipeline
-from workflow.candidates import services as candidates
 from workflow.database import transaction
 from workflow.documents.services import store
 from workflow.domain import DocumentKind, MembershipStatus, Route, State
@@ -30,7 +29,7 @@ from workflow.models import (
     list_rows,
     utcnow,
 )
-from workflow.nominations.services import check_not_nominated, record_statement, row_statement
+from workflow.nominations.services import person_for, record_statement, row_statement
 from workflow.permissions import scoped, visible
 from workflow.refusal import Refusal
 
@@ -292,10 +291,7 @@ def enter_nomination(user, *, route: str, region_id: int, person: Mapping,
     if route not in (Route.ASSOCIATION, Route.COUNCIL, Route.ROTATION):
         raise Refusal(_l("This route is entered by a regional coordinator."), field="route")
     with transaction(actor=user):
-        existing = candidates.find(person["iin"])
-        if existing is not None:
-            check_not_nominated(user, existing)
-        candidate = candidates.take(user, person, region_id=region_id)
+        candidate = person_for(user, person, region_id=region_id)
         if route == Route.ROTATION:
             replaced = visible(user, Membership, replaces_membership_id or 0)
             if replaced is None or replaced.status != MembershipStatus.ACTIVE:
