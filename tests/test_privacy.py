@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import select, update
 
 from tests import factories as f
-from workflow import audit, pipeline
+from workflow import audit, pipeline, validators
 from workflow.candidates.services import withdraw_consent
 from workflow.database import transaction
 from workflow.domain import DocumentKind, EndGround, Role, State
@@ -32,7 +32,16 @@ from workflow.privacy import services as privacy
 from workflow.refusal import Refusal
 from workflow.register.services import end_membership_in_transaction
 
-TODAY = date.today()
+TODAY = date.today()  # set again before each test (the fixture below)
+
+
+@pytest.fixture(autouse=True)
+def _the_assemblys_today(app):
+    """Today as the code reads it (``validators.today``: the Assembly's calendar), read for
+    each test: a module-level ``date.today()`` is the server's UTC date, another day in Astana
+    from 19:00 UTC, and a run that crosses midnight would compare with yesterday."""
+    global TODAY
+    TODAY = validators.today()
 
 
 def person(n: int, region: str = "KZ-75") -> Candidate:

@@ -23,6 +23,12 @@ def today() -> date:
     return datetime.now(ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])).date()
 
 
+def day_of(moment: datetime) -> date:
+    """The date of ``moment`` (an aware time, as the database gives it) where the Assembly
+    sits: a step taken at 20:00 UTC is dated the next day in Astana."""
+    return moment.astimezone(ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])).date()
+
+
 class HasHappened:
     """A date of something done (signed, given, ended): not after today, not before 1900."""
 

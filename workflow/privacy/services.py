@@ -51,6 +51,7 @@ from workflow.models import (
     User,
     utcnow,
 )
+from workflow.validators import day_of
 
 log = logging.getLogger(__name__)
 
@@ -123,7 +124,8 @@ def due(candidate: Candidate) -> Due | None:
         .where(Membership.candidate_id == candidate.id)).all()
     if any(status != MembershipStatus.ENDED or ended is None for status, ended in memberships):
         return None
-    endings = [(status, changed.date()) for status, changed in nominations if status in CLOSED]
+    # A nomination ended on the day the Assembly's calendar says (not the UTC date).
+    endings = [(status, day_of(changed)) for status, changed in nominations if status in CLOSED]
     endings += [("membership_ended", ended) for _, ended in memberships]
     if not endings:
         return None
