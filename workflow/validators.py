@@ -3,7 +3,7 @@ fields of a vote form's row (a regional session's and a Council meeting's)."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 from flask import current_app
@@ -20,7 +20,7 @@ EARLIEST = date(1900, 1, 1)
 
 def today() -> date:
     """Today where the Assembly sits (``TIMEZONE``), not where the server's clock is set."""
-    return datetime.now(ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])).date()
+    return day_of(datetime.now(UTC))
 
 
 def day_of(moment: datetime) -> date:

@@ -19,6 +19,7 @@ from openpyxl.cell import WriteOnlyCell
 from workflow.domain import MEMBERSHIP_STATUS_LABELS, ROUTE_LABELS, SEX_LABELS, STATE_LABELS, Role
 from workflow.iin import mask
 from workflow.models import Membership, Nomination
+from workflow.validators import day_of
 
 FORMATS = {"csv": "text/csv; charset=utf-8",
            "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
@@ -118,7 +119,7 @@ def queue_table(user, nominations: Iterable[Nomination], now) -> tuple[list[str]
         rows.append([n.reference_code, c.surname, c.given_name, export_iin(user, c.iin),
                      c.birth_date.isoformat(), n.region.name, str(ROUTE_LABELS[n.route]),
                      n.association.name if n.association else (n.nominating_body or ""),
-                     str(STATE_LABELS[n.status]), n.status_changed_at.date().isoformat(),
+                     str(STATE_LABELS[n.status]), day_of(n.status_changed_at).isoformat(),
                      (now - n.status_changed_at).days])
     return header, rows
 
@@ -135,6 +136,6 @@ def nominations_table(user, nominations: Iterable[Nomination]) -> tuple[list[str
                      export_iin(user, c.iin), c.birth_date.isoformat(), n.region.name,
                      str(ROUTE_LABELS[n.route]),
                      n.association.name if n.association else (n.nominating_body or ""),
-                     str(STATE_LABELS[n.status]), n.status_changed_at.date().isoformat(),
-                     n.created_at.date().isoformat()])
+                     str(STATE_LABELS[n.status]), day_of(n.status_changed_at).isoformat(),
+                     day_of(n.created_at).isoformat()])
     return header, rows
